@@ -1,0 +1,42 @@
+# The README's commands. Each creates .venv (unless a virtual environment is active), installs
+# the project into it, and is safe to run again.
+SHELL := /bin/bash
+PY_BOOT ?= python3
+ifdef VIRTUAL_ENV
+  VENV := $(VIRTUAL_ENV)
+else
+  VENV := $(CURDIR)/.venv
+endif
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.redclump-installed
+WORKDIR ?= .redclump
+
+.PHONY: setup app test bench lint clean
+
+$(BIN)/python:
+	$(PY_BOOT) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Build the default mock, train, infer and serve the app on http://127.0.0.1:5006
+app: setup
+	$(BIN)/redclump mock --workdir $(WORKDIR)
+
+## The whole test suite (browser tests need Debian's chromium; .ci/run installs it)
+test: setup
+	$(BIN)/python -m pytest
+
+## Benchmarks: results go to BENCHMARKS.md
+bench: setup
+	$(BIN)/python -m pytest -m benchmark tests/benchmarks -p no:cacheprovider -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(WORKDIR)

@@ -1,0 +1,1 @@
+"""The Panel app, its state object, views and static figures."""

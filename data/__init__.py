@@ -1,0 +1,1 @@
+"""Data layer: the column schema, readers and writers, and the mock Milky Way generator."""

@@ -1,0 +1,105 @@
+"""Stellar relations against the published numbers they come from (physics.md §1–3)."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+from redclump.data import stellar
+
+
+@pytest.fixture(scope="module")
+def giants() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(11)
+    n = 100_000
+    feh = np.zeros(n)
+    params = stellar.draw_giants(rng.uniform(2, 8, n), feh, rng)
+    params["feh"] = feh
+    params.update(stellar.absolute_magnitudes(params["teff"], params["logg"], feh, params["cn"], params["m_ks"]))
+    return params
+
+
+@pytest.mark.parametrize(
+    ("band", "literature", "tolerance"),
+    [
+        ("ks_m", -1.622, 0.03),  # Chan & Bovy 2020
+        ("h_m", -1.516, 0.06),  # Chan & Bovy 2020; Hawkins+2017 −1.46
+        ("j_m", -1.019, 0.08),  # Chan & Bovy 2020; Hawkins+2017 −0.93
+        ("w1mpro", -1.68, 0.04),  # Hawkins+2017
+        ("phot_g_mean_mag", 0.517, 0.08),  # Chan & Bovy 2020; Hawkins +0.44, Hall 0.546
+    ],
+)
+def test_red_clump_absolute_magnitudes(giants: dict, band: str, literature: float, tolerance: float) -> None:
+    rc = giants["state"] == "RC"
+    assert abs(np.median(giants[band][rc]) - literature) < tolerance
+
+
+def test_red_clump_sits_at_4750_K_and_log_g_2_4() -> None:
+    rng = np.random.default_rng(2)
+    params = stellar.draw_giants(rng.uniform(2, 8, 50_000), np.zeros(50_000), rng)
+    rc = params["state"] == "RC"
+    assert abs(np.median(params["teff"][rc]) - 4750) < 100
+    assert abs(np.median(params["logg"][rc]) - 2.45) < 0.1
+
+
+def test_rc_colours_match_the_colour_teff_relations(giants: dict) -> None:
+    rc = giants["state"] == "RC"
+    bp_rp = giants["phot_bp_mean_mag"] - giants["phot_rp_mean_mag"]
+    j_ks = giants["j_m"] - giants["ks_m"]
+    assert abs(np.median(bp_rp[rc]) - 1.2) < 0.06  # physics.md §1.3: (BP−RP)₀ ≈ 1.2
+    assert 0.58 < np.median(j_ks[rc]) < 0.70  # Hawkins 0.68, Chan & Bovy 0.603
+
+
+def test_ghb09_inversion_reproduces_published_table() -> None:
+    # physics.md §3.1: (J−Ks)₀ = 0.55, 0.60, 0.65, 0.70 ↔ 5020, 4863, 4714, 4574 K at [Fe/H] = 0.
+    teff = np.array([5020.0, 4863.0, 4714.0, 4574.0])
+    colour = stellar._ghb_colour(stellar._GHB_JK, teff, np.zeros(4))
+    assert np.allclose(colour, [0.55, 0.60, 0.65, 0.70], atol=0.003)
+
+
+def test_casagrande_inversion_reproduces_published_table() -> None:
+    # physics.md §3.2 at log g = 2.4, [Fe/H] = 0: (BP−RP)₀ = 1.0…1.4 ↔ 5181…4411 K via
+    # G−Ks: 1.9…2.3 ↔ 5023…4587 K.
+    teff = np.array([5023.0, 4906.0, 4794.0, 4688.0, 4587.0])
+    g_ks = stellar._invert_casagrande("phot_g_mean_mag", teff, np.full(5, 2.4), np.zeros(5))
+    assert np.allclose(g_ks, [1.9, 2.0, 2.1, 2.2, 2.3], atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("logg", "mass", "dnu"),
+    [(2.4, 1.0, 4.00), (2.4, 1.6, 3.56), (3.0, 1.2, 10.8), (3.3, 1.2, 18.1)],  # physics.md §2
+)
+def test_delta_nu_scaling_relation(logg: float, mass: float, dnu: float) -> None:
+    assert np.isclose(stellar.delta_nu(np.array(mass), np.array(logg)), dnu, atol=0.06)
+
+
+def test_period_spacing_is_bimodal(giants: dict) -> None:
+    dp, state = giants["dp"], giants["state"]
+    assert np.all(dp[state == "RC"] >= 240) and np.all(dp[state == "RC"] <= 360)
+    assert np.percentile(dp[state == "RGB"], 99) < 110
+    # Almost no stars in the gap between the modes except secondary clump.
+    gap = (dp > 130) & (dp < 225)
+    assert np.all(state[gap] == "2CL")
+
+
+def test_cn_signature_is_within_photometric_noise(giants: dict) -> None:
+    # RC and RGB near the clump differ by less than the ~0.02–0.03 mag noise in y, J, H, W2.
+    state, logg = giants["state"], giants["logg"]
+    near = (logg > 2.3) & (logg < 2.6)
+    for band, per_dex in stellar.CN_MAG_PER_DEX.items():
+        shift = per_dex * (np.median(giants["cn"][near & (state == "RC")]) - np.median(giants["cn"][near & (state == "RGB")]))
+        assert 0.003 < abs(shift) < 0.03, band
+
+
+def test_secondary_clump_is_a_minority_of_core_helium_burners() -> None:
+    rng = np.random.default_rng(5)
+    ages = np.concatenate([rng.uniform(0.15, 1, 5_000), rng.uniform(1, 10, 95_000)])
+    state = stellar.draw_giants(ages, np.zeros(ages.size), rng)["state"]
+    frac = np.mean(state == "2CL") / np.mean(np.isin(state, ["RC", "2CL"]))
+    assert 0.02 < frac < 0.25  # Elsworth+2017 Kepler census: 17 %
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(stellar, raise_on_error=False).failed == 0
