@@ -21,7 +21,7 @@ One self-consistent set of relations, each from ``shared/reference/physics.md`` 
   the Vega SED interpolated in log λ between BP, G, RP and J, plus AB offsets [suggested: no
   published PS1 RC relation was found, §1.3].
 * [C/N] (§7): post-dredge-up RGB −0.15 − 0.30 (M − 1), extra mixing for metal-poor upper RGB,
-  RC 0.15 dex lower; photometric term per −0.3 dex: Δy = ΔJ = +0.02, ΔH = +0.01, ΔW2 = −0.02 mag.
+  RC 0.30 dex lower; photometric term per −0.3 dex: Δy = ΔJ = +0.02, ΔH = +0.01, ΔW2 = −0.02 mag.
 * Seismology (§2): Δν = 135.1 µHz (M/M☉)^-1/4 (g/g☉)^3/4; ΔP: RGB 60 + 1.7 Δν + N(0, 5) s,
   RC N(300, 25) s clipped to 240–360 s, 2CL U(150, 280) s.
 * Dwarfs: main sequence (Kroupa-slope masses below the turn-off, Teff ≈ 5772 M^0.55 K,
@@ -51,6 +51,10 @@ TEFF_SUN, LOGG_SUN, MBOL_SUN = 5772.0, 4.438, 4.74
 M_KS_RC, SIGMA_KS_RC = -1.62, 0.09
 RGB_PER_CHEB = 2.2
 BUMP_PER_RC = 0.127
+#: Extra [C/N] depletion of the clump relative to the RGB of the same mass (dex). physics.md §7
+#: suggests 0.10; 0.30 gives the 0.01–0.03 mag RC–RGB differences in y, J, W2 that Lucey et al.
+#: describe (Fig. 1), while 0.10 gives < 0.01 mag.
+RC_EXTRA_MIXING_DEX = 0.30
 
 #: Magnitude change per dex of [C/N] (mag/dex): physics.md §7, "per −0.3 dex" values / −0.3.
 CN_MAG_PER_DEX: dict[str, float] = {
@@ -178,7 +182,7 @@ def draw_giants(
     m_ks = np.where(rgb, _mks_from_logg(logg, teff, mass), m_ks)
 
     cn_rgb = _cn_rgb(mass, feh, logg, rng)
-    cn = np.where(clump, cn_rgb - 0.15 - np.where(feh < -0.4, 0.3 * 0.7, 0.0), cn_rgb)
+    cn = np.where(clump, cn_rgb - RC_EXTRA_MIXING_DEX - np.where(feh < -0.4, 0.3 * 0.7, 0.0), cn_rgb)
     cn = np.where(secondary, np.clip(-0.15 - 0.30 * (mass - 1.0), -0.7, 0.1) + rng.normal(0, 0.05, n), cn)
 
     dnu = delta_nu(mass, logg)

@@ -54,6 +54,12 @@ def _seed(text: str) -> int:
 @contextlib.contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A dask distributed client: an existing cluster, a local one, or None for in-process."""
+    import distributed
+
+    quiet = logging.getLogger("redclump").level > logging.DEBUG
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.INFO)
+    del distributed
     if scheduler:
         from distributed import Client
 
@@ -132,6 +138,79 @@ def _print_mock_summary(summary: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
+def _bar_factory(desc: str, total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="epoch", disable=None)
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from redclump import pipeline
+
+    try:
+        evaluation = pipeline.train(args.workdir, device=args.device, seed=args.train_seed, epochs=args.epochs,
+                                    force=args.force, progress_factory=_bar_factory)
+    except pipeline.PipelineError as exc:
+        raise CommandError(str(exc)) from None
+    print(pipeline.format_evaluation(evaluation))
+    return evaluation
+
+
+def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from redclump import pipeline
+
+    n_parts = len(list((args.workdir / "input").glob("*.parquet")))
+    try:
+        with dask_client(args.workers, args.scheduler) as client, tqdm(
+            total=n_parts, desc="infer partitions", unit="part", disable=None
+        ) as bar:
+            summary = pipeline.infer(args.workdir, client=client, force=args.force, progress=bar.update)
+    except pipeline.PipelineError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"infer: {summary['rows']:,} stars → {summary['giants']:,} giants in the catalogue "
+          f"(tier 1 {summary['tier1']:,}, tier 2 {summary['tier2']:,}); {summary['bad_input']:,} rows with "
+          f"non-finite inputs skipped; {summary['seconds']:.1f} s")
+    return summary
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    import time
+
+    timings = {}
+    for step, func in (("mock", cmd_mock), ("train", cmd_train), ("infer", cmd_infer)):
+        start = time.perf_counter()
+        func(args)
+        timings[step] = time.perf_counter() - start
+    print("build: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+
+
+def _cut_from_args(args: argparse.Namespace) -> Any:
+    from redclump.core.selection import PRESETS, Cut
+
+    cut = PRESETS[args.preset] if args.preset else Cut()
+    changes = {name: getattr(args, name) for name in ("dp_min", "dnu_max", "teff_min", "logg_min", "logg_max",
+                                                      "abs_b_min", "dp_frac_err_max", "p_rc_min")
+               if getattr(args, name) is not None}
+    return cut.replace(**changes)
+
+
+def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
+    from redclump import pipeline
+
+    cut = _cut_from_args(args)
+    try:
+        meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
+    except pipeline.PipelineError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
+          f"  contamination {meta['contamination']:.3f} [{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
+          f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
+          f"({meta['metrics_on']})")
+    return meta
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redclump", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -148,6 +227,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulated stars per Parquet partition (a multiple of 50,000)")
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
     p.set_defaults(func=cmd_mock)
+
+    def add_train_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train")
+        p.add_argument("--epochs", type=_positive_int, default=200, help="maximum epochs per stage (early stopping usually ends sooner)")
+        p.add_argument("--train-seed", dest="train_seed", type=_seed, default=0, help="training seed")
+
+    p = sub.add_parser("train", help="train the three MDN stages on the truth set")
+    _add_common(p)
+    add_train_options(p)
+    p.add_argument("--force", action="store_true", help="retrain even if up to date")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("infer", help="predict every input star and write the catalogue")
+    _add_common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    p.set_defaults(func=cmd_infer)
+
+    p = sub.add_parser("build", help="mock → train → infer, skipping steps that are up to date")
+    _add_common(p)
+    add_train_options(p)
+    p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS, help="simulated stars for the mock")
+    p.add_argument("--seed", type=_seed, default=42, help="mock random seed")
+    p.add_argument("--partition-size", type=_positive_int, default=200_000, help=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true", help="redo every step")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
+    _add_common(p)
+    p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="start from a published cut")
+    for name, helptext in (("dp-min", "ΔP_phot > this (s)"), ("dnu-max", "Δν_phot < this (µHz)"),
+                           ("teff-min", "Teff_phot > this (K)"), ("logg-min", "log g_phot > this"),
+                           ("logg-max", "log g_phot < this"), ("abs-b-min", "|b| > this (deg)"),
+                           ("dp-frac-err-max", "σ(ΔP)/ΔP < this"), ("p-rc-min", "P(RC) >= this")):
+        p.add_argument(f"--{name}", type=float, default=None, help=helptext)
+    p.add_argument("--out", type=Path, required=True, help="output file: .parquet, .fits or .csv")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_select)
     return parser
 
 

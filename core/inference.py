@@ -1,0 +1,148 @@
+"""Staged inference (Lucey et al. 2020): stage 1 Teff/log g for every star, stage 2 Teff/log g
+for the stars stage 1 calls giants, stage 3 ΔP and Δν for those giants; then P(RC), distances
+and the paper's tiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import torch
+
+from redclump.data.schema import FEATURES, SchemaError, validate_columns
+
+from . import distances
+from .mdn import MixtureDensityNetwork, mixture_peak, mixture_summary, prob_above
+
+__all__ = [
+    "GIANT_LOGG_MAX",
+    "GIANT_TEFF_RANGE",
+    "RC_DP_THRESHOLD",
+    "StagedModels",
+    "is_giant",
+    "predict_catalogue",
+    "predict_mixture",
+]
+
+GIANT_LOGG_MAX = 3.5
+GIANT_TEFF_RANGE = (2500.0, 5500.0)
+RC_DP_THRESHOLD = 225.0
+
+
+def is_giant(teff: npt.NDArray[np.floating], logg: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
+    """The paper's giant selection: log g < 3.5 and 2500 < Teff < 5500 K."""
+    return (logg < GIANT_LOGG_MAX) & (teff > GIANT_TEFF_RANGE[0]) & (teff < GIANT_TEFF_RANGE[1])
+
+
+@dataclass
+class StagedModels:
+    """The three trained stages and the intrinsic-colour relation used for extinction."""
+
+    stage1: MixtureDensityNetwork
+    stage2: MixtureDensityNetwork
+    stage3: MixtureDensityNetwork
+    intrinsic_colour: distances.IntrinsicColour | None = None
+
+    def check_features(self, frame: pd.DataFrame, *, source: str) -> None:
+        """Raise :class:`SchemaError` unless ``frame`` has every stage's input columns."""
+        for name, model in (("stage 1", self.stage1), ("stage 2", self.stage2), ("stage 3", self.stage3)):
+            if tuple(model.config.features) != FEATURES:
+                msg = f"{name} model expects inputs {model.config.features}, not this schema's {FEATURES}"
+                raise SchemaError(msg)
+        validate_columns(frame, FEATURES, source=source)
+
+
+def predict_mixture(
+    model: MixtureDensityNetwork, features: npt.NDArray[np.float32], *, batch_size: int = 262_144
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mixture logits, means and sigmas for every row, in batches."""
+    parts: list[tuple[torch.Tensor, ...]] = []
+    with torch.inference_mode():
+        for start in range(0, len(features), batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(features[start : start + batch_size]))
+            parts.append(model.mixture_parameters(x))
+    if not parts:
+        k, t = model.config.n_components, len(model.config.targets)
+        empty = torch.zeros(0, t, k)
+        return empty, empty, empty
+    return tuple(torch.cat([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+
+
+def predict_catalogue(
+    models: StagedModels,
+    frame: pd.DataFrame,
+    *,
+    source: str = "input",
+    rc_threshold: float = RC_DP_THRESHOLD,
+    giants_only: bool = True,
+) -> pd.DataFrame:
+    """Run all stages, distances and tiers over one table of input stars.
+
+    Rows with a non-finite magnitude or parallax are kept (when ``giants_only`` is False) with
+    NaN predictions and ``flag_bad_input`` set; they never reach the catalogue.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns plus ``teff_phot``, ``teff_phot_err``, ``logg_phot``,
+        ``logg_phot_err``, ``dp_phot``, ``dp_phot_err``, ``dnu_phot``, ``dnu_phot_err``,
+        ``p_rc``, ``a_w1``, ``dist``, ``dist_err``, ``x_gc``, ``y_gc``, ``z_gc``, ``r_gc``,
+        ``tier1``, ``tier2``, ``giant`` and ``flag_bad_input``; giants only by default.
+    """
+    from .selection import TIER1, TIER2
+
+    models.check_features(frame, source=source)
+    features = frame[list(FEATURES)].to_numpy(np.float32)
+    good = np.isfinite(features).all(axis=1)
+    n = len(frame)
+    out = {name: np.full(n, np.nan, dtype=np.float32) for name in (
+        "teff_phot", "teff_phot_err", "logg_phot", "logg_phot_err", "dp_phot", "dp_phot_err",
+        "dnu_phot", "dnu_phot_err", "p_rc")}
+    idx = np.flatnonzero(good)
+    mean1, std1 = mixture_summary(*predict_mixture(models.stage1, features[idx]))
+    giant = np.zeros(n, dtype=bool)
+    giant[idx] = is_giant(mean1[:, 0], mean1[:, 1])
+    out["teff_phot"][idx], out["logg_phot"][idx] = mean1[:, 0], mean1[:, 1]
+    out["teff_phot_err"][idx], out["logg_phot_err"][idx] = std1[:, 0], std1[:, 1]
+
+    gidx = np.flatnonzero(giant)
+    mean2, std2 = mixture_summary(*predict_mixture(models.stage2, features[gidx]))
+    out["teff_phot"][gidx], out["logg_phot"][gidx] = mean2[:, 0], mean2[:, 1]
+    out["teff_phot_err"][gidx], out["logg_phot_err"][gidx] = std2[:, 0], std2[:, 1]
+    mixture3 = predict_mixture(models.stage3, features[gidx])
+    mean3, std3 = mixture_summary(*mixture3)
+    # ΔP is bimodal: its point estimate is the peak component (the authors' RC-selection default).
+    out["dp_phot"][gidx], out["dnu_phot"][gidx] = mixture_peak(*mixture3)[:, 0], mean3[:, 1]
+    out["dp_phot_err"][gidx], out["dnu_phot_err"][gidx] = std3[:, 0], std3[:, 1]
+    out["p_rc"][gidx] = prob_above(mixture3[0][:, :1], mixture3[1][:, :1], mixture3[2][:, :1], rc_threshold)[:, 0]
+
+    result = frame.copy()
+    for name, values in out.items():
+        result[name] = values
+    result["giant"] = giant
+    result["flag_bad_input"] = ~good
+    if models.intrinsic_colour is not None:
+        g_mag = result["phot_g_mean_mag"].to_numpy(np.float64)
+        w1 = result["w1mpro"].to_numpy(np.float64)
+        teff = result["teff_phot"].to_numpy(np.float64)
+        a_w1 = distances.extinction_w1(g_mag, w1, teff, models.intrinsic_colour)
+        rel = models.intrinsic_colour
+        g_err = result["phot_g_mean_mag_error"].to_numpy(np.float64)
+        w1_err = result["w1sigmpro"].to_numpy(np.float64)
+        teff_err = result["teff_phot_err"].to_numpy(np.float64)
+        a_w1_err = np.sqrt(g_err**2 + w1_err**2 + rel.scatter**2 + (rel.slope * teff_err) ** 2) / (distances.A_G_OVER_A_W1 - 1)
+        dist, dist_err = distances.rc_distance(w1, a_w1, w1_err=w1_err, a_w1_err=a_w1_err)
+        result["a_w1"] = a_w1.astype(np.float32)
+        result["dist"] = dist.astype(np.float32)
+        result["dist_err"] = dist_err.astype(np.float32)
+        coords = distances.galactocentric(result["l"].to_numpy(), result["b"].to_numpy(), np.where(giant, dist, np.nan))
+        for key, values in coords.items():
+            result[key] = values.astype(np.float32)
+    result["tier1"] = TIER1.mask(result)
+    result["tier2"] = TIER2.mask(result)
+    if giants_only:
+        result = result[giant].reset_index(drop=True)
+    return result

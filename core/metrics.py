@@ -1,0 +1,201 @@
+"""Contamination and completeness of a selection against spectroscopic truth.
+
+For a selection S of truth-set test stars with known class (RC truth = spectroscopic
+``class == "RC"``): TP = |S ∩ RC|, FP = |S \\ RC|, FN = |RC \\ S|;
+contamination = FP / (TP + FP), completeness = TP / (TP + FN), each with a binomial confidence
+interval (Wilson, via :func:`astropy.stats.binom_conf_interval`). An empty denominator gives NaN,
+never a division error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from astropy.stats import binom_conf_interval
+
+from .selection import Cut
+
+__all__ = [
+    "binned_metrics",
+    "binned_metrics_2d",
+    "reweighted_contamination",
+    "selection_metrics",
+    "solve_for_contamination",
+    "tradeoff_curve",
+]
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.floating]
+ONE_SIGMA = 0.682689492
+
+
+def _rate(k: int, n: int, confidence: float) -> tuple[float, float, float]:
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    lo, hi = binom_conf_interval(k, n, confidence_level=confidence, interval="wilson")
+    return k / n, float(lo), float(hi)
+
+
+def selection_metrics(selected: BoolArray, is_rc: BoolArray, *, confidence: float = ONE_SIGMA) -> dict[str, Any]:
+    """Counts, contamination and completeness of a selection, with Wilson intervals.
+
+    Examples
+    --------
+    >>> m = selection_metrics(np.array([True, True, False, False]), np.array([True, False, True, False]))
+    >>> m["tp"], m["fp"], m["fn"], m["contamination"], m["completeness"]
+    (1, 1, 1, 0.5, 0.5)
+    >>> selection_metrics(np.zeros(3, bool), np.ones(3, bool))["note"]
+    'empty selection: contamination undefined'
+    """
+    selected = np.asarray(selected, dtype=bool)
+    is_rc = np.asarray(is_rc, dtype=bool)
+    tp = int(np.count_nonzero(selected & is_rc))
+    fp = int(np.count_nonzero(selected & ~is_rc))
+    fn = int(np.count_nonzero(~selected & is_rc))
+    contamination = _rate(fp, tp + fp, confidence)
+    completeness = _rate(tp, tp + fn, confidence)
+    notes = []
+    if tp + fp == 0:
+        notes.append("empty selection: contamination undefined")
+    if tp + fn == 0:
+        notes.append("no true RC stars: completeness undefined")
+    return {
+        "n_selected": tp + fp, "n_true_rc": tp + fn, "n_total": int(selected.size),
+        "tp": tp, "fp": fp, "fn": fn,
+        "contamination": contamination[0], "contamination_lo": contamination[1], "contamination_hi": contamination[2],
+        "completeness": completeness[0], "completeness_lo": completeness[1], "completeness_hi": completeness[2],
+        "confidence": confidence, "note": "; ".join(notes),
+    }
+
+
+def binned_metrics(selected: BoolArray, is_rc: BoolArray, values: FloatArray, edges: Sequence[float] | FloatArray) -> dict[str, FloatArray]:
+    """Contamination and completeness in bins of one variable, with Wilson intervals."""
+    edges = np.asarray(edges, dtype=np.float64)
+    index = np.digitize(values, edges) - 1
+    inside = (index >= 0) & (index < len(edges) - 1)
+    nb = len(edges) - 1
+
+    def count(mask: BoolArray) -> npt.NDArray[np.int64]:
+        return np.bincount(index[mask & inside], minlength=nb)
+
+    tp, fp, fn = count(selected & is_rc), count(selected & ~is_rc), count(~selected & is_rc)
+    out: dict[str, FloatArray] = {"edges": edges, "n_selected": tp + fp, "n_true_rc": tp + fn}
+    for name, k, n in (("contamination", fp, tp + fp), ("completeness", tp, tp + fn)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[name] = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        lo, hi = np.full(nb, np.nan), np.full(nb, np.nan)
+        ok = n > 0
+        if ok.any():
+            lo[ok], hi[ok] = binom_conf_interval(k[ok], n[ok], confidence_level=ONE_SIGMA, interval="wilson")
+        out[f"{name}_lo"], out[f"{name}_hi"] = lo, hi
+    return out
+
+
+def binned_metrics_2d(
+    selected: BoolArray, is_rc: BoolArray, x: FloatArray, y: FloatArray, x_edges: FloatArray, y_edges: FloatArray, *, min_count: int = 5
+) -> dict[str, FloatArray]:
+    """Contamination, completeness and counts on a 2-D grid (e.g. Teff_phot × log g_phot).
+
+    Bins with fewer than ``min_count`` stars in the denominator are NaN.
+    """
+    nx, ny = len(x_edges) - 1, len(y_edges) - 1
+    ix = np.digitize(x, x_edges) - 1
+    iy = np.digitize(y, y_edges) - 1
+    inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    flat = ix * ny + iy
+
+    def count(mask: BoolArray) -> npt.NDArray[np.int64]:
+        return np.bincount(flat[mask & inside], minlength=nx * ny).reshape(nx, ny)
+
+    tp, fp, fn = count(selected & is_rc), count(selected & ~is_rc), count(~selected & is_rc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contamination = np.where(tp + fp >= min_count, fp / (tp + fp), np.nan)
+        completeness = np.where(tp + fn >= min_count, tp / (tp + fn), np.nan)
+    return {"x_edges": np.asarray(x_edges), "y_edges": np.asarray(y_edges), "contamination": contamination,
+            "completeness": completeness, "n_selected": tp + fp, "n_true_rc": tp + fn}
+
+
+def reweighted_contamination(
+    selected_test: BoolArray,
+    is_rc_test: BoolArray,
+    strata_test: npt.NDArray[np.integer],
+    strata_catalogue_selected: npt.NDArray[np.integer],
+    n_strata: int,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    confidence: float = ONE_SIGMA,
+) -> dict[str, float]:
+    """Contamination of the selected *catalogue* stars, by post-stratification.
+
+    The truth set is brighter and at higher latitude than the catalogue, and contamination
+    depends on both. Each selected catalogue star is assigned the contamination of selected test
+    stars in its stratum (e.g. a bin of |b| × G); strata with no selected test star borrow the
+    overall test contamination. The interval comes from a bootstrap over test stars.
+
+    Parameters
+    ----------
+    selected_test, is_rc_test, strata_test
+        Per truth-set test star: selected?, true RC?, stratum index in [0, n_strata).
+    strata_catalogue_selected
+        Stratum index of each selected catalogue star.
+    """
+    cat_counts = np.bincount(strata_catalogue_selected, minlength=n_strata).astype(np.float64)
+    if cat_counts.sum() == 0 or not np.any(selected_test):
+        return {"contamination": float("nan"), "lo": float("nan"), "hi": float("nan"), "note": "empty selection"}
+    share = cat_counts / cat_counts.sum()
+    sel_strata = strata_test[selected_test]
+    sel_fp = ~is_rc_test[selected_test]
+
+    def estimate(strata: npt.NDArray[np.integer], fp: BoolArray) -> float:
+        n = np.bincount(strata, minlength=n_strata)
+        bad = np.bincount(strata, weights=fp.astype(np.float64), minlength=n_strata)
+        overall = fp.mean() if fp.size else np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per = np.where(n > 0, bad / np.maximum(n, 1), overall)
+        return float(np.sum(share * per))
+
+    value = estimate(sel_strata, sel_fp)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, sel_strata.size, size=(n_boot, sel_strata.size))
+    boots = np.array([estimate(sel_strata[d], sel_fp[d]) for d in draws])
+    tail = (1.0 - confidence) / 2.0
+    return {"contamination": value, "lo": float(np.quantile(boots, tail)), "hi": float(np.quantile(boots, 1 - tail)), "note": ""}
+
+
+def tradeoff_curve(
+    base: Cut, parameter: str, values: Sequence[float] | FloatArray, truth_columns: dict[str, FloatArray], is_rc: BoolArray
+) -> dict[str, FloatArray]:
+    """Completeness and contamination of ``base`` with ``parameter`` set to each value."""
+    values = np.asarray(values, dtype=np.float64)
+    contamination = np.empty(values.size)
+    completeness = np.empty(values.size)
+    n_selected = np.empty(values.size, dtype=np.int64)
+    n_rc = int(np.count_nonzero(is_rc))
+    for i, value in enumerate(values):
+        sel = base.replace(**{parameter: float(value)}).mask(truth_columns)
+        tp = int(np.count_nonzero(sel & is_rc))
+        n = int(np.count_nonzero(sel))
+        n_selected[i] = n
+        contamination[i] = (n - tp) / n if n else np.nan
+        completeness[i] = tp / n_rc if n_rc else np.nan
+    return {"values": values, "contamination": contamination, "completeness": completeness, "n_selected": n_selected}
+
+
+def solve_for_contamination(
+    base: Cut, parameter: str, values: Sequence[float] | FloatArray, truth_columns: dict[str, FloatArray], is_rc: BoolArray, target: float
+) -> tuple[Cut | None, dict[str, Any]]:
+    """The cut in the family with the largest completeness whose contamination ≤ ``target``.
+
+    Returns (None, {"note": ...}) when no cut in the family reaches the target.
+    """
+    curve = tradeoff_curve(base, parameter, values, truth_columns, is_rc)
+    ok = np.isfinite(curve["contamination"]) & (curve["contamination"] <= target)
+    if not ok.any():
+        return None, {"note": f"no {parameter} in the family reaches contamination ≤ {target:g}"}
+    best = int(np.flatnonzero(ok)[np.argmax(curve["completeness"][ok])])
+    cut = base.replace(**{parameter: float(curve["values"][best])})
+    return cut, selection_metrics(cut.mask(truth_columns), is_rc)

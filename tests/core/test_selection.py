@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redclump.core import metrics, selection
+
+FIELDS = ("dp_min", "dnu_max", "teff_min", "logg_min", "logg_max", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+
+
+def _frame(n: int = 500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "dp_phot": rng.uniform(50, 350, n), "dp_phot_err": rng.uniform(5, 100, n), "dnu_phot": rng.uniform(1, 15, n),
+        "teff_phot": rng.uniform(4000, 5400, n), "logg_phot": rng.uniform(1.5, 3.5, n), "b": rng.uniform(-90, 90, n),
+        "p_rc": rng.uniform(0, 1, n),
+    })
+    frame.loc[::17, "dp_phot"] = np.nan
+    return frame
+
+
+def test_paper_presets() -> None:
+    assert selection.TIER1 == selection.Cut(dp_min=265, dnu_max=5.25, teff_min=4700)
+    assert selection.TIER2 == selection.Cut(dp_min=225, dnu_max=5.5)
+    assert selection.HIGH_LATITUDE.abs_b_min == 30
+    assert selection.TIER2.text() == "dp_phot > 225 & dnu_phot < 5.5"
+
+
+def test_mask_matches_hand_evaluation_and_nan_never_passes() -> None:
+    frame = _frame()
+    expected = (frame["dp_phot"] > 225) & (frame["dnu_phot"] < 5.5)
+    assert np.array_equal(selection.TIER2.mask(frame), expected.to_numpy())
+    assert not selection.Cut(dp_min=0).mask(frame)[::17].any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(FIELDS), st.floats(min_value=0.0, max_value=1.0), st.floats(min_value=0.0, max_value=0.5))
+def test_tightening_never_adds_stars(field: str, start: float, step: float) -> None:
+    frame = _frame()
+    scale = {"dp_min": 350, "dnu_max": 15, "teff_min": 5400, "logg_min": 3.5, "logg_max": 3.5, "abs_b_min": 90,
+             "dp_frac_err_max": 2, "p_rc_min": 1}[field]
+    loose_value = start * scale
+    tight_value = loose_value - step * scale if field in ("dnu_max", "logg_max", "dp_frac_err_max") else loose_value + step * scale
+    loose = selection.Cut(**{field: loose_value}).mask(frame)
+    tight = selection.Cut(**{field: tight_value}).mask(frame)
+    assert not np.any(tight & ~loose)
+
+
+def test_hand_computed_metrics() -> None:
+    sel = np.array([1, 1, 1, 0, 0, 1], bool)
+    rc = np.array([1, 1, 0, 1, 0, 0], bool)
+    m = metrics.selection_metrics(sel, rc)
+    assert (m["tp"], m["fp"], m["fn"]) == (2, 2, 1)
+    assert m["contamination"] == 0.5 and np.isclose(m["completeness"], 2 / 3)
+    assert m["contamination_lo"] < 0.5 < m["contamination_hi"]
+
+
+def test_all_none_and_no_true_rc() -> None:
+    rc = np.array([1, 0, 1, 0], bool)
+    every = metrics.selection_metrics(np.ones(4, bool), rc)
+    assert every["completeness"] == 1.0 and every["contamination"] == 0.5
+    none = metrics.selection_metrics(np.zeros(4, bool), rc)
+    assert np.isnan(none["contamination"]) and none["completeness"] == 0.0 and "empty selection" in none["note"]
+    no_rc = metrics.selection_metrics(np.ones(4, bool), np.zeros(4, bool))
+    assert np.isnan(no_rc["completeness"]) and no_rc["contamination"] == 1.0 and "no true RC" in no_rc["note"]
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=0, max_size=50))
+def test_metrics_are_rates(pairs: list[tuple[bool, bool]]) -> None:
+    sel = np.array([p[0] for p in pairs], bool)
+    rc = np.array([p[1] for p in pairs], bool)
+    m = metrics.selection_metrics(sel, rc)
+    for key in ("contamination", "completeness"):
+        eps = 1e-9
+        assert np.isnan(m[key]) or (-eps <= m[f"{key}_lo"] <= m[key] + eps <= m[f"{key}_hi"] + 2 * eps <= 1 + 3 * eps)
+
+
+def test_binned_metrics_agree_with_the_unbinned_ones() -> None:
+    rng = np.random.default_rng(1)
+    sel, rc, x = rng.random(1000) < 0.3, rng.random(1000) < 0.4, rng.uniform(0, 10, 1000)
+    binned = metrics.binned_metrics(sel, rc, x, [0, 5, 10])
+    for i, (lo, hi) in enumerate([(0, 5), (5, 10)]):
+        inside = (x >= lo) & (x < hi)
+        assert np.isclose(binned["contamination"][i], metrics.selection_metrics(sel[inside], rc[inside])["contamination"])
+    grid = metrics.binned_metrics_2d(sel, rc, x, x, np.array([0, 5, 10.0]), np.array([0, 10.0]), min_count=1)
+    assert np.allclose(grid["contamination"][:, 0], binned["contamination"])
+
+
+def test_reweighting_corrects_a_biased_truth_set() -> None:
+    rng = np.random.default_rng(2)
+    # Two strata: contamination 10 % (stratum 0) and 50 % (stratum 1). The truth set is 90 %
+    # stratum 0, the catalogue 90 % stratum 1: the truth is 0.1·0.1 + 0.9·0.5 = 0.46.
+    strata = np.r_[np.zeros(9000, int), np.ones(1000, int)]
+    rc = np.r_[rng.random(9000) > 0.1, rng.random(1000) > 0.5]
+    selected = np.ones(strata.size, bool)
+    catalogue = np.r_[np.zeros(1000, int), np.ones(9000, int)]
+    result = metrics.reweighted_contamination(selected, rc, strata, catalogue, 2, n_boot=100)
+    plain = metrics.selection_metrics(selected, rc)["contamination"]
+    assert abs(result["contamination"] - 0.46) < 0.03 < abs(plain - 0.46)
+    assert result["lo"] < result["contamination"] < result["hi"]
+
+
+def test_solver_picks_the_most_complete_cut_under_the_target() -> None:
+    frame = _frame(4000, 3)
+    rc = frame["dp_phot"].fillna(0).to_numpy() + np.random.default_rng(0).normal(0, 60, 4000) > 240
+    values = np.linspace(100, 340, 100)
+    curve = metrics.tradeoff_curve(selection.Cut(), "dp_min", values, frame, rc)
+    cut, stats = metrics.solve_for_contamination(selection.Cut(), "dp_min", values, frame, rc, target=0.2)
+    assert cut is not None and stats["contamination"] <= 0.2
+    feasible = curve["contamination"] <= 0.2
+    assert np.isclose(stats["completeness"], np.nanmax(curve["completeness"][feasible]))
+    assert metrics.solve_for_contamination(selection.Cut(), "dp_min", values, frame, rc, target=0.0)[0] is None
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(selection, raise_on_error=False).failed == 0
+    assert doctest.testmod(metrics, raise_on_error=False).failed == 0
