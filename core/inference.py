@@ -62,7 +62,7 @@ def predict_mixture(
     parts: list[tuple[torch.Tensor, ...]] = []
     with torch.inference_mode():
         for start in range(0, len(features), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(features[start : start + batch_size]))
+            x = torch.from_numpy(np.require(features[start : start + batch_size], np.float32, ["C", "W"]))
             parts.append(model.mixture_parameters(x))
     if not parts:
         k, t = model.config.n_components, len(model.config.targets)

@@ -146,7 +146,7 @@ def evaluate(model: MixtureDensityNetwork, x: FloatArray, y: FloatArray) -> dict
     0.954 for calibrated Gaussian uncertainties) and ``n``.
     """
     with torch.no_grad():
-        logits, means, sigmas = model.mixture_parameters(torch.as_tensor(x, dtype=torch.float32))
+        logits, means, sigmas = model.mixture_parameters(torch.tensor(x, dtype=torch.float32))
     mean, std = mixture_summary(logits, means, sigmas)
     out = {}
     for j, target in enumerate(model.config.targets):

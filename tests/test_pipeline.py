@@ -1,0 +1,136 @@
+"""End to end on a small mock: train → infer → select, bad inputs, dask equality."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from redclump import pipeline
+from redclump.core import metrics
+from redclump.core.selection import TIER2, Cut
+from redclump.data import mock
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("built")
+    mock.write_mock(workdir, mock.MockConfig(n_stars=400_000, seed=11))
+    pipeline.train(workdir, epochs=8, seed=0)
+    pipeline.infer(workdir)
+    return workdir
+
+
+def test_models_carry_what_is_needed_to_check_them(built: Path) -> None:
+    import torch
+
+    bundle = torch.load(built / "models" / "stage3.pt", weights_only=True)
+    meta = bundle["metadata"]
+    assert meta["targets"] == ["deltap", "deltanu"] and len(meta["features"]) == 14
+    assert len(meta["train_sha256"]) == 64 and meta["versions"]["torch"]
+    assert bundle["config"]["n_components"] >= 2
+    evaluation = json.loads((built / "models" / "evaluation.json").read_text())
+    assert set(evaluation["stages"]["stage2"]["targets"]) == {"teff", "logg"}
+
+
+def test_catalogue_has_the_documented_columns_and_only_giants(built: Path) -> None:
+    cat = pd.read_parquet(built / "catalogue")
+    for column in ("teff_phot", "teff_phot_err", "logg_phot", "dp_phot", "dp_phot_err", "dnu_phot", "p_rc",
+                   "a_w1", "dist", "dist_err", "x_gc", "y_gc", "z_gc", "r_gc", "tier1", "tier2"):
+        assert column in cat
+    assert (cat["logg_phot"] < 3.5).mean() > 0.95  # stage 2 may move a few just past the edge
+    assert cat["tier2"].equals(pd.Series(TIER2.mask(cat), name="tier2"))
+    # Stage 1 rejects dwarfs: the catalogue is overwhelmingly true giants.
+    assert cat["true_state"].isin(["RGB", "RC", "2CL"]).mean() > 0.95
+
+
+def test_rc_distances_against_truth(built: Path) -> None:
+    cat = pd.read_parquet(built / "catalogue")
+    rc = cat[(cat["true_state"] == "RC") & np.isfinite(cat["dist"])]
+    ratio = rc["dist"] / rc["true_dist"]
+    assert abs(np.median(ratio) - 1) < 0.05
+    assert 0.02 < 1.4826 * np.median(np.abs(ratio - np.median(ratio))) < 0.15
+
+
+def test_dask_cluster_gives_the_same_catalogue(built: Path, tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    copy = tmp_path / "w"
+    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("catalogue", "truthset_scored.parquet"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        pipeline.infer(copy, client=client)
+    pd.testing.assert_frame_equal(pd.read_parquet(copy / "catalogue"), pd.read_parquet(built / "catalogue"))
+
+
+def test_select_writes_rows_and_metadata(built: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tier2.parquet"
+    meta = pipeline.select(built, TIER2, out)
+    table = pq.read_table(out)
+    stored = json.loads(table.schema.metadata[b"redclump"])
+    assert stored["cut"] == "dp_phot > 225 & dnu_phot < 5.5" and stored["software"].startswith("redclump")
+    cat = pd.read_parquet(built / "catalogue")
+    assert table.num_rows == int(TIER2.mask(cat).sum()) == meta["n_rows"]
+    scored = pd.read_parquet(built / "truthset_scored.parquet")
+    test, is_rc = pipeline.test_split_truth(scored)
+    expected = metrics.selection_metrics(TIER2.mask(test), is_rc)
+    assert np.isclose(stored["contamination"], expected["contamination"], equal_nan=True)
+    with pytest.raises(pipeline.PipelineError, match="exists; pass --overwrite"):
+        pipeline.select(built, TIER2, out)
+    pipeline.select(built, Cut(dp_min=100), out, overwrite=True)
+    for suffix in (".fits", ".csv"):
+        path = tmp_path / f"sel{suffix}"
+        pipeline.select(built, TIER2, path)
+        assert path.stat().st_size > 0
+
+
+def test_scored_truthset_never_trains_on_test(built: Path) -> None:
+    scored = pd.read_parquet(built / "truthset_scored.parquet")
+    assert set(scored["split"].astype(str)) == {"train", "valid", "test"}
+    test, _ = pipeline.test_split_truth(scored)
+    assert (test["split"] == "test").all() and len(test) > 50
+
+
+def test_corrupt_model_is_a_clear_error(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "w"
+    shutil.copytree(built, copy)
+    (copy / "models" / "stage2.pt").write_bytes(b"not a model")
+    with pytest.raises(pipeline.ModelError, match=r"stage2\.pt is corrupt"):
+        pipeline.infer(copy, force=True)
+    assert (copy / "catalogue" / "_manifest.json").exists()  # the old catalogue is untouched
+
+
+def test_missing_column_names_file_and_column(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "w"
+    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("catalogue"))
+    part = sorted((copy / "input").glob("*.parquet"))[0]
+    pd.read_parquet(part).drop(columns=["h_m"]).to_parquet(part)
+    with pytest.raises(pipeline.PipelineError, match=r"part-00000\.parquet: missing column\(s\) 'h_m'"):
+        pipeline.infer(copy)
+    assert not (copy / "catalogue").exists()
+    assert not list(copy.glob(".catalogue.tmp-*"))
+
+
+def test_non_finite_inputs_are_flagged_not_predicted(built: Path) -> None:
+    models = pipeline.load_models(built)
+    frame = pd.read_parquet(sorted((built / "input").glob("*.parquet"))[0]).head(50).copy()
+    frame.loc[3, "j_m"] = np.nan
+    frame.loc[5, "parallax"] = np.inf
+    from redclump.core.inference import predict_catalogue
+
+    out = predict_catalogue(models, frame, giants_only=False)
+    assert out["flag_bad_input"].sum() == 2
+    assert out.loc[[3, 5], "teff_phot"].isna().all()
+
+
+def test_truthset_without_test_split(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "w"
+    copy.mkdir()
+    truth = pd.read_parquet(built / "truthset.parquet")
+    truth[truth["split"] != "test"].to_parquet(copy / "truthset.parquet")
+    with pytest.raises(pipeline.PipelineError, match="column 'split' has no 'test' rows"):
+        pipeline.train(copy, epochs=1)
