@@ -15,7 +15,7 @@ import torch
 from redclump.data.schema import FEATURES, SchemaError, validate_columns
 
 from . import distances
-from .mdn import MixtureDensityNetwork, mixture_peak, mixture_summary, prob_above
+from .mdn import MixtureDensityNetwork, mixture_summary, prob_above
 
 __all__ = [
     "GIANT_LOGG_MAX",
@@ -114,8 +114,9 @@ def predict_catalogue(
     out["teff_phot_err"][gidx], out["logg_phot_err"][gidx] = std2[:, 0], std2[:, 1]
     mixture3 = predict_mixture(models.stage3, features[gidx])
     mean3, std3 = mixture_summary(*mixture3)
-    # ΔP is bimodal: its point estimate is the peak component (the authors' RC-selection default).
-    out["dp_phot"][gidx], out["dnu_phot"][gidx] = mixture_peak(*mixture3)[:, 0], mean3[:, 1]
+    # The mixture mean, as the paper's catalogue: the "peak" estimator (mixture_peak) jumps
+    # between the two modes, so a ΔP threshold between them would select the same stars.
+    out["dp_phot"][gidx], out["dnu_phot"][gidx] = mean3[:, 0], mean3[:, 1]
     out["dp_phot_err"][gidx], out["dnu_phot_err"][gidx] = std3[:, 0], std3[:, 1]
     out["p_rc"][gidx] = prob_above(mixture3[0][:, :1], mixture3[1][:, :1], mixture3[2][:, :1], rc_threshold)[:, 0]
 

@@ -14,8 +14,8 @@ Per star and target the mixture is p(y|x) = Σ_k w_k N(y | μ_k, σ_k). From it:
 * sigma s = √(Σ_k w_k (σ_k² + μ_k²) − ȳ²), the mixture's full standard deviation (the paper
   quotes Σ_k w_k σ_k, which ignores the spread between components and so understates the
   uncertainty of a bimodal ΔP);
-* peak: the mean of the component with the highest density peak (used for ΔP, see
-  :func:`mixture_peak`);
+* peak: the mean of the component with the highest density peak (:func:`mixture_peak`, the
+  authors' alternative estimator);
 * P(y > t) = Σ_k w_k [1 − Φ((t − μ_k)/σ_k)], e.g. P(RC) = P(ΔP > 225 s).
 """
 

@@ -54,7 +54,7 @@ def train_mdn(
     *,
     seed: int = 0,
     epochs: int = 200,
-    batch_size: int = 1024,
+    batch_size: int | None = None,
     learning_rate: float = 3e-3,
     patience: int = 10,
     device: str = "cpu",
@@ -71,7 +71,7 @@ def train_mdn(
     seed
         Seeds the weight initialisation and the minibatch order.
     epochs, batch_size, learning_rate, patience
-        Optimisation settings; training stops after ``patience`` epochs without a better
+        Optimisation settings (the default batch size aims at ~300 steps per epoch); training stops after ``patience`` epochs without a better
         validation loss, and the best epoch's weights are returned.
     device
         ``"cpu"`` or ``"cuda"``; the returned model is on the CPU.
@@ -91,6 +91,9 @@ def train_mdn(
         if not np.all(np.isfinite(array)):
             msg = f"{name} has {int(np.sum(~np.isfinite(array)))} non-finite value(s)"
             raise ValueError(msg)
+    if batch_size is None:
+        # ~300 steps per epoch: small sets get small batches, large sets stay fast.
+        batch_size = int(np.clip(2 ** round(np.log2(max(len(x_train), 1) / 300)), 256, 8192))
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = MixtureDensityNetwork(config)

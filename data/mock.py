@@ -6,7 +6,7 @@ blocks are grouped into partitions or spread over workers. Every block keeps onl
 real 4-survey crossmatch would contain (all 13 bands and a parallax), as Lucey et al. (2020) did.
 
 ``n_stars`` counts simulated stars, before the survey selection; the summary reports how many are
-kept. Of the simulated stars a fraction ``dwarf_fraction`` (default 0.3) are main-sequence and
+kept. Of the simulated stars a fraction ``dwarf_fraction`` (default 0.15) are main-sequence and
 subgiant stars within 3 kpc of the Sun, the rest are giants drawn from the whole Galaxy in
 proportion to each component's stellar mass. The real input is mostly dwarfs (~200 M stars);
 the mock keeps the giants at their real density and only enough dwarfs to train and test the
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 BLOCK_STARS = 50_000
 #: Default simulated stars: sized so that the Tier 2 selection of the default catalogue holds
 #: about 2.6 million stars, like the published one (see docs/mock.md).
-DEFAULT_STARS = 34_000_000
+DEFAULT_STARS = 100_000_000
 DWARF_RADIUS_KPC = 3.0
 
 
@@ -67,8 +67,8 @@ class MockConfig:
 
     n_stars: int = DEFAULT_STARS
     seed: int = 42
-    dwarf_fraction: float = 0.3
-    truth_fraction: float = 0.2
+    dwarf_fraction: float = 0.15
+    truth_fraction: float = 0.06
     version: int = 1
 
     def __post_init__(self) -> None:
@@ -80,6 +80,9 @@ class MockConfig:
             raise MockError(msg)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
             msg = f"seed must be a non-negative integer, got {self.seed!r}"
+            raise MockError(msg)
+        if not 0.0 < self.truth_fraction <= 1.0:
+            msg = f"truth fraction must be in (0, 1], got {self.truth_fraction}"
             raise MockError(msg)
         if not 0.0 <= self.dwarf_fraction < 1.0:
             msg = f"dwarf fraction must be in [0, 1), got {self.dwarf_fraction}"
@@ -307,7 +310,7 @@ def write_mock(
     workdir: Path,
     config: MockConfig,
     *,
-    partition_stars: int = 200_000,
+    partition_stars: int = 1_000_000,
     client: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:

@@ -95,7 +95,8 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
     from redclump.data import mock
 
     try:
-        config = mock.MockConfig(n_stars=args.stars, seed=args.seed)
+        config = mock.MockConfig(n_stars=args.stars, seed=args.seed, truth_fraction=args.truth_fraction,
+                                 dwarf_fraction=args.dwarf_fraction)
     except mock.MockError as exc:
         raise CommandError(str(exc)) from None
     try:
@@ -223,8 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS,
                    help=f"simulated stars before the survey selection (default {DEFAULT_STARS:,})")
     p.add_argument("--seed", type=_seed, default=42, help="random seed (default 42)")
-    p.add_argument("--partition-size", type=_positive_int, default=200_000,
+    p.add_argument("--partition-size", type=_positive_int, default=1_000_000,
                    help="simulated stars per Parquet partition (a multiple of 50,000)")
+    p.add_argument("--truth-fraction", type=float, default=0.06,
+                   help="scales the LAMOST-like truth-set selection probability (default 0.06)")
+    p.add_argument("--dwarf-fraction", type=float, default=0.15,
+                   help="fraction of simulated stars that are local dwarfs (default 0.15)")
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
     p.set_defaults(func=cmd_mock)
 
@@ -249,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_options(p)
     p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS, help="simulated stars for the mock")
     p.add_argument("--seed", type=_seed, default=42, help="mock random seed")
-    p.add_argument("--partition-size", type=_positive_int, default=200_000, help=argparse.SUPPRESS)
+    p.add_argument("--partition-size", type=_positive_int, default=1_000_000, help=argparse.SUPPRESS)
+    p.add_argument("--truth-fraction", type=float, default=0.06, help=argparse.SUPPRESS)
+    p.add_argument("--dwarf-fraction", type=float, default=0.15, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="redo every step")
     p.set_defaults(func=cmd_build)
 

@@ -101,8 +101,8 @@ def load_model(path: Path) -> MixtureDensityNetwork:
     return model.eval()
 
 
-def load_models(workdir: Path) -> StagedModels:
-    model_dir = workdir / "models"
+def load_models(workdir: Path | str) -> StagedModels:
+    model_dir = Path(workdir) / "models"
     stages = [load_model(model_dir / f"{stage}.pt") for stage in STAGES]
     colour_path = model_dir / "intrinsic_colour.json"
     colour = None

@@ -16,7 +16,7 @@ SMALL_SEED = 7
 @pytest.fixture(scope="session")
 def small_mock_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("mock")
-    mock.write_mock(workdir, mock.MockConfig(n_stars=SMALL_STARS, seed=SMALL_SEED))
+    mock.write_mock(workdir, mock.MockConfig(n_stars=SMALL_STARS, seed=SMALL_SEED, truth_fraction=0.3))
     return workdir
 
 

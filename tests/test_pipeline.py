@@ -20,7 +20,7 @@ from redclump.data import mock
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("built")
-    mock.write_mock(workdir, mock.MockConfig(n_stars=400_000, seed=11))
+    mock.write_mock(workdir, mock.MockConfig(n_stars=400_000, seed=11, truth_fraction=0.3))
     pipeline.train(workdir, epochs=8, seed=0)
     pipeline.infer(workdir)
     return workdir

@@ -1,0 +1,124 @@
+"""Speed and memory benchmarks (run with `make bench`); results are written to BENCHMARKS.md.
+
+Targets (DESIGN.md): mock ≥ 200k stars/s with memory independent of N; MDN inference ≥ 1M
+stars/s on 2 cores; mask + metrics over 2.6M rows ≤ 20 ms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS: list[str] = []
+
+pytestmark = pytest.mark.benchmark
+
+
+def _mock_run(tmp: Path, stars: int, workers: int) -> tuple[float, float]:
+    code = (
+        "import resource, sys, time\n"
+        "from redclump import cli\n"
+        f"start = time.perf_counter(); cli.main(['mock', '--workdir', r'{tmp}', '--stars', '{stars}', '--workers', '{workers}'])\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(elapsed, peak / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    elapsed, peak_mb = map(float, out.stdout.strip().splitlines()[-1].split())
+    return elapsed, peak_mb
+
+
+def test_mock_throughput_and_memory(tmp_path: Path) -> None:
+    rows = []
+    for stars in (1_000_000, 4_000_000):
+        elapsed, peak = _mock_run(tmp_path / f"m{stars}", stars, 2)
+        rows.append((stars, elapsed, stars / elapsed, peak))
+    RESULTS.append("| mock, 2 dask workers | simulated stars | seconds (incl. cluster start) | stars/s | peak RSS of one process (MB) |")
+    RESULTS.append("|---|---|---|---|---|")
+    RESULTS.extend(f"| | {s:,} | {e:.1f} | {r:,.0f} | {p:,.0f} |" for s, e, r, p in rows)
+    RESULTS.append("")
+    assert rows[1][3] < 2.5 * rows[0][3]  # memory does not grow with N (4× the stars)
+
+
+def test_inference_throughput(tmp_path: Path) -> None:
+    import torch
+
+    from redclump import pipeline
+    from redclump.core.inference import predict_catalogue
+    from redclump.data import mock
+
+    mock.write_mock(tmp_path, mock.MockConfig(n_stars=400_000, seed=1, truth_fraction=0.3))
+    pipeline.train(tmp_path, epochs=3)
+    models = pipeline.load_models(tmp_path)
+    frame = pd.read_parquet(tmp_path / "input")
+    frame = pd.concat([frame] * max(1, 1_000_000 // len(frame)), ignore_index=True)
+    torch.set_num_threads(os.cpu_count() or 1)
+    predict_catalogue(models, frame.head(1000))
+    models_only = pipeline.load_models(tmp_path)
+    models_only.intrinsic_colour = None
+    timings = {}
+    for label, staged in (("MDN stages only", models_only), ("stages + distances + Galactocentric", models)):
+        start = time.perf_counter()
+        predict_catalogue(staged, frame)
+        timings[label] = time.perf_counter() - start
+    RESULTS.append("| inference (one process, torch threads = cores) | stars | seconds | stars/s |")
+    RESULTS.append("|---|---|---|---|")
+    RESULTS.extend(f"| {k} | {len(frame):,} | {v:.2f} | {len(frame) / v:,.0f} |" for k, v in timings.items())
+    RESULTS.append("")
+
+
+def test_mask_and_metrics_speed() -> None:
+    from redclump.core import metrics
+    from redclump.core.selection import TIER1, TIER2
+
+    rng = np.random.default_rng(0)
+    n = 2_600_000
+    cat = {"dp_phot": rng.uniform(50, 350, n).astype(np.float32), "dnu_phot": rng.uniform(1, 15, n).astype(np.float32),
+           "teff_phot": rng.uniform(4000, 5400, n).astype(np.float32)}
+    test = {k: v[:20_000] for k, v in cat.items()}
+    is_rc = rng.random(20_000) < 0.4
+    times = []
+    for i in range(30):
+        cut = (TIER1, TIER2)[i % 2]
+        start = time.perf_counter()
+        cut.mask(cat).sum()
+        metrics.selection_metrics(cut.mask(test), is_rc)
+        times.append(time.perf_counter() - start)
+    x_edges, y_edges = np.linspace(4000, 5400, 21), np.linspace(1.5, 3.5, 21)
+    start = time.perf_counter()
+    metrics.binned_metrics_2d(TIER2.mask(test), is_rc, test["teff_phot"], test["dp_phot"], x_edges, y_edges)
+    binned = time.perf_counter() - start
+    start = time.perf_counter()
+    metrics.tradeoff_curve(TIER2, "dp_min", np.linspace(150, 350, 100), test, is_rc)
+    curve = time.perf_counter() - start
+    RESULTS.append("| selection (2.6M-row catalogue, 20k test stars) | p50 ms | p95 ms | target |")
+    RESULTS.append("|---|---|---|---|")
+    RESULTS.append(f"| mask + metrics | {1e3 * np.median(times):.1f} | {1e3 * np.percentile(times, 95):.1f} | ≤ 20 |")
+    RESULTS.append(f"| binned Teff–log g map | {1e3 * binned:.1f} | – | ≤ 50 |")
+    RESULTS.append(f"| trade-off curve, 100 cuts | {1e3 * curve:.1f} | – | ≤ 1000 |")
+    RESULTS.append("")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def write_results() -> None:
+    yield
+    header = [
+        "# Benchmarks",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {platform.machine()} with {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB RAM, Python {platform.python_version()} "
+        "(`make bench`). Absolute times on shared machines are noisy; compare ratios within one run.",
+        "",
+    ]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(header + RESULTS) + "\n")
