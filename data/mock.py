@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 BLOCK_STARS = 50_000
 #: Default simulated stars: sized so that the Tier 2 selection of the default catalogue holds
 #: about 2.6 million stars, like the published one (see docs/mock.md).
-DEFAULT_STARS = 100_000_000
+DEFAULT_STARS = 75_000_000
 DWARF_RADIUS_KPC = 3.0
 
 

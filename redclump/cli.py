@@ -212,6 +212,23 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
     return meta
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    if not (args.workdir / "catalogue" / "_manifest.json").exists():
+        log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
+        cmd_build(args)
+    import panel as pn
+
+    from redclump.dashboard.app import create_app
+    from redclump.dashboard.data import load_app_data
+
+    workdir = str(args.workdir.resolve())
+    load_app_data(workdir)  # once per process, shared by every session
+    log.info("serving on http://%s:%d", args.address, args.port)
+    pn.serve({"redclump": lambda: create_app(workdir=workdir)}, port=args.port, address=args.address, show=False,
+             allow_websocket_origin=[f"{args.address}:{args.port}", f"localhost:{args.port}"], title="redclump",
+             websocket_max_message_size=10 * 1024 * 1024)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redclump", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -259,6 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dwarf-fraction", type=float, default=0.15, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="redo every step")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("serve", help="serve the dashboard (building the catalogue first if needed)")
+    _add_common(p)
+    add_train_options(p)
+    p.add_argument("--port", type=int, default=5006, help="port (default 5006)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS, help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=_seed, default=42, help=argparse.SUPPRESS)
+    p.add_argument("--partition-size", type=_positive_int, default=1_000_000, help=argparse.SUPPRESS)
+    p.add_argument("--truth-fraction", type=float, default=0.06, help=argparse.SUPPRESS)
+    p.add_argument("--dwarf-fraction", type=float, default=0.15, help=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
     _add_common(p)

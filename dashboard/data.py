@@ -1,0 +1,107 @@
+"""The dashboard's data: the catalogue and the scored truth set, loaded once per process and
+shared by every session."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from redclump import pipeline
+
+__all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data"]
+
+log = logging.getLogger("redclump")
+
+#: The app keeps only candidates with ΔP_phot above this floor (the ΔP slider's lower end), so a
+#: catalogue of every giant fits in memory; `redclump select` works on the whole catalogue.
+DP_FLOOR = 150.0
+APP_COLUMNS = ("source_id", "l", "b", "phot_g_mean_mag", "w1mpro", "w1sigmpro", "teff_phot", "logg_phot",
+               "dp_phot", "dp_phot_err", "dnu_phot", "p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc")
+OPTIONAL_COLUMNS = ("p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc", "dp_phot_err")
+
+
+def hammer_aitoff(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hammer–Aitoff equal-area projection with l = 0 at the centre and l increasing to the left.
+
+    Returns x in [−2√2, 2√2] and y in [−√2, √2].
+    """
+    lam = np.radians(((np.asarray(l_deg, np.float64) + 180.0) % 360.0) - 180.0)
+    phi = np.radians(np.asarray(b_deg, np.float64))
+    denom = np.sqrt(1.0 + np.cos(phi) * np.cos(lam / 2.0))
+    x = -2.0 * np.sqrt(2.0) * np.cos(phi) * np.sin(lam / 2.0) / denom
+    y = np.sqrt(2.0) * np.sin(phi) / denom
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+@dataclass
+class AppData:
+    """Catalogue candidates and truth-set test stars, with what the views need precomputed."""
+
+    catalogue: pd.DataFrame
+    test: pd.DataFrame
+    test_is_rc: np.ndarray
+    source: str
+    n_catalogue_total: int
+    available: dict[str, bool] = field(default_factory=dict)
+    strata_bins: dict[str, list[float]] = field(default_factory=dict)
+
+    def strata(self, frame: pd.DataFrame) -> np.ndarray:
+        """Reweighting strata: |b| × G × log g_phot bins."""
+        ib = np.digitize(np.abs(frame["b"].to_numpy()), self.strata_bins["abs_b"])
+        ig = np.digitize(frame["phot_g_mean_mag"].to_numpy(), self.strata_bins["g"])
+        il = np.digitize(frame["logg_phot"].to_numpy(), self.strata_bins["logg"])
+        n_g, n_l = len(self.strata_bins["g"]) + 1, len(self.strata_bins["logg"]) + 1
+        return (ib * n_g + ig) * n_l + il
+
+    @property
+    def n_strata(self) -> int:
+        return (len(self.strata_bins["abs_b"]) + 1) * (len(self.strata_bins["g"]) + 1) * (len(self.strata_bins["logg"]) + 1)
+
+
+def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    x, y = hammer_aitoff(frame["l"].to_numpy(), frame["b"].to_numpy())
+    frame = frame.assign(sky_x=x, sky_y=y, l_wrapped=(((frame["l"] + 180.0) % 360.0) - 180.0).astype(np.float32))
+    for column in frame.columns:
+        if frame[column].dtype == np.float64:
+            frame[column] = frame[column].astype(np.float32)
+    return frame
+
+
+def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame, *, source: str) -> AppData:
+    """Build the app's data from a catalogue and a scored truth set (any canonical columns)."""
+    n_total = len(catalogue)
+    keep = catalogue["dp_phot"].to_numpy() > DP_FLOOR
+    present = [c for c in APP_COLUMNS if c in catalogue.columns]
+    cat = _prepare(catalogue.loc[keep, present].reset_index(drop=True))
+    test, is_rc = pipeline.test_split_truth(scored)
+    test = _prepare(test[[c for c in APP_COLUMNS if c in test.columns] + ["class"]].reset_index(drop=True))
+    available = {c: c in catalogue.columns for c in OPTIONAL_COLUMNS}
+    bins = {"abs_b": [5.0, 10.0, 20.0, 30.0], "g": [12.0, 13.0, 14.0, 15.0, 16.0], "logg": [2.2, 2.6]}
+    return AppData(cat, test, is_rc, source, n_total, available, bins)
+
+
+@functools.lru_cache(maxsize=4)
+def load_app_data(workdir: str) -> AppData:
+    """Read ``workdir/catalogue`` and ``workdir/truthset_scored.parquet`` once per process."""
+    path = Path(workdir)
+    catalogue_dir = path / "catalogue"
+    if not (catalogue_dir / "_manifest.json").exists():
+        msg = f"no catalogue in {catalogue_dir}: run `redclump build` first"
+        raise FileNotFoundError(msg)
+    import pyarrow.dataset as pds
+
+    dataset = pds.dataset(catalogue_dir, format="parquet")
+    names = set(dataset.schema.names)
+    table = dataset.to_table(columns=[c for c in APP_COLUMNS if c in names], filter=pds.field("dp_phot") > DP_FLOOR)
+    n_total = dataset.count_rows()
+    catalogue = table.to_pandas()
+    scored = pd.read_parquet(path / "truthset_scored.parquet")
+    data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir))
+    data.n_catalogue_total = n_total
+    log.info("loaded %s candidates (ΔP_phot > %g s) of %s catalogue stars", f"{len(data.catalogue):,}", DP_FLOOR, f"{n_total:,}")
+    return data

@@ -1,0 +1,152 @@
+"""The dashboard's state: cuts, view choices and everything derived from them.
+
+A pure :class:`param.Parameterized` (no Panel import) so that it can be tested without a browser:
+set parameters, read the derived mask, counts and metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import param
+
+from redclump.core import metrics
+from redclump.core.selection import PRESETS, Cut
+
+from .data import DP_FLOOR, AppData
+
+__all__ = ["COLOUR_COLUMNS", "ExplorerState"]
+
+#: Colour-by choices: label → catalogue column (None = star density).
+COLOUR_COLUMNS: dict[str, str | None] = {
+    "density": None,
+    "mean distance (kpc)": "dist",
+    "mean ΔP_phot (s)": "dp_phot",
+    "mean Teff_phot (K)": "teff_phot",
+    "mean P(RC)": "p_rc",
+}
+URL_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "colour_by", "cnorm",
+              "sky_projection")
+
+
+class ExplorerState(param.Parameterized):
+    """Cuts and view choices of one session, over data shared by every session."""
+
+    dp_min = param.Number(225.0, label="ΔP min (s)", bounds=(DP_FLOOR, 400.0), step=1.0, doc="ΔP_phot lower limit (s)")
+    dnu_max = param.Number(5.5, label="Δν max (µHz)", bounds=(1.0, 20.0), step=0.05, doc="Δν_phot upper limit (µHz)")
+    teff_min = param.Number(3500.0, label="Teff min (K)", bounds=(3500.0, 5500.0), step=10.0, doc="Teff_phot lower limit (K); 3500 = off")
+    abs_b_min = param.Number(0.0, label="|b| min (deg)", bounds=(0.0, 90.0), step=1.0, doc="|b| lower limit (deg)")
+    dp_frac_err_max = param.Number(2.0, label="max σ(ΔP)/ΔP", bounds=(0.05, 2.0), step=0.01, doc="σ(ΔP)/ΔP upper limit; 2 = off")
+    p_rc_min = param.Number(0.0, label="P(RC) min", bounds=(0.0, 1.0), step=0.01, doc="P(RC) lower limit; 0 = off")
+    colour_by = param.Selector(objects=list(COLOUR_COLUMNS), label="Colour by", default="density", doc="What the views' colour shows")
+    cnorm = param.Selector(objects=["eq_hist", "log", "linear"], label="Colour normalisation", default="eq_hist", doc="Colour normalisation")
+    sky_projection = param.Selector(objects=["Hammer–Aitoff", "l–b"], label="Sky projection", default="Hammer–Aitoff", doc="Sky view projection")
+    hover = param.Boolean(False, doc="Hover details on the views (costly)")
+    region = param.Parameter(None, doc="Linked box selection: (x column, y column, x0, x1, y0, y1) or None")
+    show_truth = param.Boolean(False, label="Overlay truth-set test stars (seismic view)", doc="Overlay truth-set test stars on the seismic view")
+
+    def __init__(self, data: AppData, **params: Any) -> None:
+        self.data = data
+        super().__init__(**params)
+        if not data.available.get("p_rc", True):
+            self.param.p_rc_min.constant = True
+        if not data.available.get("dp_phot_err", True):
+            self.param.dp_frac_err_max.constant = True
+
+    # ---- the cut -------------------------------------------------------------------------
+    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+    def cut(self) -> Cut:
+        """The current cut; thresholds at their 'off' end are left out."""
+        return Cut(
+            dp_min=self.dp_min, dnu_max=self.dnu_max,
+            teff_min=None if self.teff_min <= self.param.teff_min.bounds[0] else self.teff_min,
+            abs_b_min=None if self.abs_b_min <= 0 else self.abs_b_min,
+            dp_frac_err_max=None if self.dp_frac_err_max >= self.param.dp_frac_err_max.bounds[1] else self.dp_frac_err_max,
+            p_rc_min=None if self.p_rc_min <= 0 else self.p_rc_min,
+        )
+
+    def apply_preset(self, name: str) -> None:
+        """Set the sliders to a published cut (tier1, tier2, highlat)."""
+        cut = PRESETS[name]
+        self.param.update(
+            dp_min=cut.dp_min, dnu_max=cut.dnu_max,
+            teff_min=cut.teff_min if cut.teff_min is not None else self.param.teff_min.bounds[0],
+            abs_b_min=cut.abs_b_min or 0.0, dp_frac_err_max=self.param.dp_frac_err_max.bounds[1], p_rc_min=0.0,
+        )
+
+    def _region_mask(self, frame: Any) -> np.ndarray | None:
+        if self.region is None:
+            return None
+        xcol, ycol, x0, x1, y0, y1 = self.region
+        x, y = frame[xcol].to_numpy(), frame[ycol].to_numpy()
+        return (x >= min(x0, x1)) & (x <= max(x0, x1)) & (y >= min(y0, y1)) & (y <= max(y0, y1))
+
+    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    def mask(self) -> np.ndarray:
+        """Selected catalogue candidates (cut and linked region)."""
+        keep = self.cut().mask(self.data.catalogue)
+        region = self._region_mask(self.data.catalogue)
+        return keep if region is None else keep & region
+
+    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    def test_mask(self) -> np.ndarray:
+        keep = self.cut().mask(self.data.test)
+        region = self._region_mask(self.data.test)
+        return keep if region is None else keep & region
+
+    # ---- numbers -------------------------------------------------------------------------
+    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    def numbers(self) -> dict[str, Any]:
+        """Selected count, plain and reweighted contamination, completeness, far-star counts."""
+        mask = self.mask()
+        stats = metrics.selection_metrics(self.test_mask(), self.data.test_is_rc)
+        cat = self.data.catalogue
+        selected = cat[mask] if mask.any() else cat.iloc[:0]
+        reweighted = metrics.reweighted_contamination(
+            self.test_mask(), self.data.test_is_rc, self.data.strata(self.data.test), self.data.strata(selected),
+            self.data.n_strata, n_boot=50, seed=0,
+        )
+        dist = cat["dist"].to_numpy()[mask] if "dist" in cat else np.array([])
+        return {
+            **stats, "n_catalogue": int(mask.sum()), "reweighted": reweighted,
+            "beyond_10kpc": int(np.count_nonzero(dist > 10)), "beyond_20kpc": int(np.count_nonzero(dist > 20)),
+            "cut_text": self.cut().text(), "region_text": self.region_text(),
+        }
+
+    def region_text(self) -> str:
+        if self.region is None:
+            return "none"
+        xcol, ycol, x0, x1, y0, y1 = self.region
+        return f"{min(x0, x1):.4g} ≤ {xcol} ≤ {max(x0, x1):.4g} & {min(y0, y1):.4g} ≤ {ycol} ≤ {max(y0, y1):.4g}"
+
+    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    def kiel_contamination(self) -> dict[str, np.ndarray]:
+        test = self.data.test
+        return metrics.binned_metrics_2d(
+            self.test_mask(), self.data.test_is_rc, test["teff_phot"].to_numpy(), test["logg_phot"].to_numpy(),
+            np.linspace(4000, 5400, 15), np.linspace(1.5, 3.5, 11), min_count=5,
+        )
+
+    @param.depends("dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+    def tradeoff(self) -> dict[str, np.ndarray]:
+        """Completeness vs contamination as ΔP_min varies, other cuts fixed."""
+        base = self.cut()
+        return metrics.tradeoff_curve(base, "dp_min", np.linspace(DP_FLOOR, 350, 81), self.data.test, self.data.test_is_rc)
+
+    def command(self, out: str = "sample.parquet") -> str:
+        """The equivalent `redclump select` command line."""
+        flags = {"dp_min": "--dp-min", "dnu_max": "--dnu-max", "teff_min": "--teff-min", "abs_b_min": "--abs-b-min",
+                 "dp_frac_err_max": "--dp-frac-err-max", "p_rc_min": "--p-rc-min"}
+        parts = ["redclump select"]
+        for name, value in self.cut().to_dict().items():
+            if value is not None and name in flags:
+                parts.append(f"{flags[name]} {value:g}")
+        parts.append(f"--out {out}")
+        line = " ".join(parts)
+        if self.region is not None:
+            line += f"   # plus the drawn region: {self.region_text()}"
+        return line
+
+    def url_state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in URL_PARAMS}

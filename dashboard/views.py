@@ -1,0 +1,207 @@
+"""Views of the explorer: thin functions of the state, rasterised on the server with datashader.
+
+Every density view is a :class:`holoviews.DynamicMap` that aggregates the *selected* stars into
+an image of at most ``WIDTH × HEIGHT`` pixels (the browser never receives points). Colour map
+and normalisation are plot options applied on the client-side colour mapper, so changing them
+never re-aggregates.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import datashader as ds
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import param
+
+from .data import DP_FLOOR, hammer_aitoff
+from .state import COLOUR_COLUMNS, ExplorerState
+
+__all__ = ["SelectionCache", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
+
+WIDTH, HEIGHT = 560, 320
+CUT_PARAMS = ["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region"]
+CMAP = "viridis"
+
+#: name: (x column, y column, full x range, full y range, invert x, invert y, x label, y label)
+VIEWS: dict[str, tuple[str, str, tuple[float, float], tuple[float, float], bool, bool, str, str]] = {
+    "sky": ("sky_x", "sky_y", (-2.9, 2.9), (-1.45, 1.45), False, False, "", ""),
+    "sky_lb": ("l_wrapped", "b", (-180.0, 180.0), (-90.0, 90.0), True, False, "l (deg)", "b (deg)"),
+    "seismic": ("dnu_phot", "dp_phot", (0.0, 12.0), (DP_FLOOR, 400.0), False, False, "Δν_phot (µHz)", "ΔP_phot (s)"),
+    "kiel": ("teff_phot", "logg_phot", (3800.0, 5600.0), (1.0, 3.6), True, True, "Teff_phot (K)", "log g_phot"),
+    "galaxy_xy": ("x_gc", "y_gc", (-20.0, 20.0), (-20.0, 20.0), False, False, "X (kpc)", "Y (kpc)"),
+    "galaxy_rz": ("r_gc", "z_gc", (0.0, 25.0), (-8.0, 8.0), False, False, "R (kpc)", "Z (kpc)"),
+}
+
+
+class SelectionCache(param.Parameterized):
+    """Indices of the selected stars, computed once per cut change and shared by the views."""
+
+    def __init__(self, state: ExplorerState) -> None:
+        super().__init__()
+        self.state = state
+        self._key: tuple[Any, ...] | None = None
+        self._index = np.zeros(0, dtype=np.int64)
+
+    def index(self) -> np.ndarray:
+        key = tuple(getattr(self.state, name) for name in CUT_PARAMS)
+        if key != self._key:
+            self._index = np.flatnonzero(self.state.mask())
+            self._key = key
+        return self._index
+
+    def columns(self, names: list[str]) -> pd.DataFrame:
+        index = self.index()
+        cat = self.state.data.catalogue
+        return pd.DataFrame({name: cat[name].to_numpy()[index] for name in names})
+
+
+def aggregate(frame: pd.DataFrame, x: str, y: str, colour: str | None, x_range: tuple[float, float], y_range: tuple[float, float], *, width: int = WIDTH, height: int = HEIGHT) -> Any:
+    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=x_range, y_range=y_range)
+    agg = ds.count() if colour is None else ds.mean(colour)
+    return canvas.points(frame, x, y, agg=agg)
+
+
+def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.DynamicMap:
+    """A rasterised view of the selected stars; zoom re-aggregates at full resolution."""
+    x, y, x_full, y_full, invert_x, invert_y, x_label, y_label = VIEWS[name]
+    needs = [c for c in (x, y) if c not in state.data.catalogue]
+    if needs:
+        return hv.DynamicMap(lambda: hv.Text(0, 0, f"no {', '.join(needs)} in this catalogue"))
+
+    def image(x_range: Any = None, y_range: Any = None, colour_by: str = "density", **_: Any) -> hv.Image:
+        colour = COLOUR_COLUMNS[colour_by]
+        if colour is not None and colour not in state.data.catalogue:
+            colour = None
+        xr = tuple(sorted(x_range)) if x_range else x_full
+        yr = tuple(sorted(y_range)) if y_range else y_full
+        frame = cache.columns([x, y] + ([colour] if colour else []))
+        agg = aggregate(frame, x, y, colour, xr, yr)
+        if colour is None:
+            agg = agg.where(agg > 0)
+        label = "stars" if colour is None else colour
+        return hv.Image(agg.astype(np.float32), kdims=[x, y], vdims=[label])
+
+    streams = [hv.streams.RangeXY(), hv.streams.Params(state, CUT_PARAMS + ["colour_by"])]
+    dmap = hv.DynamicMap(image, streams=streams)
+    bounds = hv.streams.BoundsXY(source=dmap)
+
+    def on_bounds(bounds: Any) -> None:
+        if bounds is None:
+            return
+        x0, y0, x1, y1 = bounds
+        if name == "sky":
+            # The projected region is turned into sky coordinates only approximately (its bounding
+            # box in projected x, y), which is exact for the selection as drawn.
+            state.region = (x, y, x0, x1, y0, y1)
+        else:
+            state.region = (x, y, x0, x1, y0, y1)
+
+    bounds.add_subscriber(on_bounds)
+    opts = dict(cmap=CMAP, colorbar=True, width=WIDTH, height=HEIGHT, tools=["box_select"],
+                invert_xaxis=invert_x, invert_yaxis=invert_y, xlabel=x_label, ylabel=y_label,
+                xlim=x_full, ylim=y_full, default_tools=["pan", "wheel_zoom", "reset"], active_tools=["wheel_zoom"])
+    if name == "sky":
+        opts.update(xaxis=None, yaxis=None, data_aspect=1.0, responsive=False)
+    return dmap.opts(**opts).apply.opts(cnorm=state.param.cnorm)
+
+
+def graticule() -> hv.Overlay:
+    """Meridians every 60° and parallels every 30° in the Hammer–Aitoff projection."""
+    paths = []
+    b = np.linspace(-90, 90, 91)
+    for l_deg in (-179.999, -120, -60, 0, 60, 120, 179.999):
+        paths.append(np.column_stack(hammer_aitoff(np.full_like(b, l_deg % 360), b)))
+    l_grid = np.linspace(-179.999, 179.999, 181)
+    for b_deg in (-60, -30, 0, 30, 60):
+        paths.append(np.column_stack(hammer_aitoff(l_grid % 360, np.full_like(l_grid, b_deg))))
+    labels = []
+    for l_deg in (120, 60, 0, -60, -120):
+        x, y = hammer_aitoff(np.array([l_deg % 360]), np.array([0.0]))
+        labels.append(hv.Text(float(x[0]), float(y[0]) - 0.06, f"{l_deg % 360}°").opts(text_font_size="8pt", text_color="grey"))
+    return hv.Path(paths).opts(color="grey", alpha=0.5, line_width=0.7) * hv.Overlay(labels)
+
+
+def cut_lines(state: ExplorerState) -> hv.DynamicMap:
+    def lines(dp_min: float, dnu_max: float) -> hv.Overlay:
+        return hv.HLine(dp_min).opts(color="red", line_dash="dashed") * hv.VLine(dnu_max).opts(color="red", line_dash="dashed")
+
+    return hv.DynamicMap(pn_bind(lines, state, ["dp_min", "dnu_max"]))
+
+
+def pn_bind(function: Any, state: ExplorerState, names: list[str]) -> Any:
+    return param.bind(function, **{name: state.param[name] for name in names})
+
+
+def truth_overlay(state: ExplorerState) -> hv.DynamicMap:
+    """Truth-set test stars on the seismic plane, rasterised and coloured by spectroscopic class."""
+
+    def overlay(show_truth: bool) -> hv.Element:
+        if not show_truth:
+            return hv.RGB(np.zeros((2, 2, 4), dtype=np.uint8), bounds=(0, DP_FLOOR, 12, 400))
+        test = state.data.test
+        frame = pd.DataFrame({"dnu_phot": test["dnu_phot"].to_numpy(), "dp_phot": test["dp_phot"].to_numpy(),
+                              "class": pd.Categorical(test["class"].astype(str), categories=["RC", "RGB", "2CL"])})
+        canvas = ds.Canvas(plot_width=WIDTH, plot_height=HEIGHT, x_range=(0, 12), y_range=(DP_FLOOR, 400))
+        agg = canvas.points(frame, "dnu_phot", "dp_phot", agg=ds.count_cat("class"))
+        import datashader.transfer_functions as tf
+
+        img = tf.spread(tf.shade(agg, color_key={"RC": "#D55E00", "RGB": "#0072B2", "2CL": "#009E73"}, how="eq_hist"), px=1)
+        return hv.RGB(np.array(img.to_pil()), bounds=(0, DP_FLOOR, 12, 400))
+
+    return hv.DynamicMap(pn_bind(overlay, state, ["show_truth"]))
+
+
+def kiel_map_view(state: ExplorerState) -> hv.DynamicMap:
+    def mesh(**_: Any) -> hv.QuadMesh:
+        grid = state.kiel_contamination()
+        return hv.QuadMesh((grid["x_edges"], grid["y_edges"], grid["contamination"].T), kdims=["Teff_phot", "log g_phot"],
+                           vdims=["contamination"])
+
+    dmap = hv.DynamicMap(mesh, streams=[hv.streams.Params(state, CUT_PARAMS)])
+    return dmap.opts(cmap="cividis", colorbar=True, clim=(0, 1), width=360, height=260, invert_xaxis=True, invert_yaxis=True,
+                     title="contamination of the cut (test split)", tools=["hover"])
+
+
+def tradeoff_view(state: ExplorerState) -> hv.DynamicMap:
+    from redclump.core import metrics
+    from redclump.core.selection import PRESETS
+
+    preset_points = []
+    for name in ("tier1", "tier2"):
+        m = metrics.selection_metrics(PRESETS[name].mask(state.data.test), state.data.test_is_rc)
+        preset_points.append((m["contamination"], m["completeness"], name))
+
+    def plot(**_: Any) -> hv.Overlay:
+        curve = state.tradeoff()
+        now = state.numbers()
+        return (
+            hv.Curve((curve["contamination"], curve["completeness"]), "contamination", "completeness").opts(color="grey")
+            * hv.Points(preset_points, ["contamination", "completeness"], ["preset"]).opts(color="black", marker="square", size=8)
+            * hv.Labels(preset_points, ["contamination", "completeness"], "preset").opts(yoffset=0.05, text_font_size="8pt")
+            * hv.Points([(now["contamination"], now["completeness"])], ["contamination", "completeness"]).opts(color="red", size=10)
+        )
+
+    dmap = hv.DynamicMap(plot, streams=[hv.streams.Params(state, CUT_PARAMS)])
+    return dmap.opts(hv.opts.Overlay(width=360, height=260, xlim=(0, 0.8), ylim=(0, 1.05), title="trade-off (ΔP_min varies)"))
+
+
+def render_png(state: ExplorerState, cache: SelectionCache, name: str, *, width: int = 1600, height: int = 900) -> bytes:
+    """A full-resolution PNG of a view's current selection (server-side datashader shading)."""
+    import datashader.transfer_functions as tf
+
+    x, y, x_full, y_full, invert_x, invert_y, *_ = VIEWS[name]
+    colour = COLOUR_COLUMNS[state.colour_by]
+    frame = cache.columns([x, y] + ([colour] if colour else []))
+    agg = aggregate(frame, x, y, colour, x_full, y_full, width=width, height=height)
+    if invert_x:
+        agg = agg[:, ::-1]
+    if invert_y:
+        agg = agg[::-1, :]
+    image = tf.set_background(tf.shade(agg, cmap=["#440154", "#21918c", "#fde725"], how=state.cnorm), "white")
+    buffer = io.BytesIO()
+    image.to_pil().save(buffer, format="PNG")
+    return buffer.getvalue()

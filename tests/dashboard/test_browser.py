@@ -1,0 +1,169 @@
+"""The real app in headless Chromium (Debian's /usr/bin/chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from redclump import pipeline
+from redclump.core.selection import TIER1, Cut
+from redclump.dashboard.data import DP_FLOOR
+from redclump.data import mock
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"),
+]
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    workdir = tmp_path_factory.mktemp("served")
+    mock.write_mock(workdir, mock.MockConfig(n_stars=400_000, seed=5, truth_fraction=0.3))
+    pipeline.train(workdir, epochs=10)
+    pipeline.infer(workdir)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/redclump"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not start: {proc.stdout.read() if proc.stdout else ''}")
+    yield url, workdir
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def _expected_count(workdir: Path, cut: Cut) -> int:
+    cat = pd.read_parquet(workdir / "catalogue", columns=["dp_phot", "dnu_phot", "teff_phot", "b"])
+    cat = cat[cat["dp_phot"] > DP_FLOOR]
+    return int(cut.mask(cat).sum())
+
+
+def _wait_for_count(page, expected: int) -> None:  # type: ignore[no-untyped-def]
+    # Panel renders panes inside shadow roots: poll through Playwright's locators, which pierce them.
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if _shown_count(page) == expected:
+            return
+        time.sleep(0.2)
+    cut = page.locator("#cut-text").first.inner_text()
+    raise AssertionError(f"expected {expected} selected stars, page shows {_shown_count(page)} for '{cut}'")
+
+
+def _shown_count(page) -> int:  # type: ignore[no-untyped-def]
+    text = page.locator("#n-selected").first.inner_text(timeout=30_000)
+    return int(text.replace(",", ""))
+
+
+def test_page_loads_without_console_errors_and_shows_the_core_count(server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    assert _shown_count(page) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
+    page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"))
+    assert not errors, errors
+    page.close()
+
+
+def test_url_state_and_preset_button(server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    page = browser.new_page()
+    page.goto(f"{url}?dp_min=260", timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    expected = _expected_count(workdir, Cut(dp_min=260, dnu_max=5.5))
+    _wait_for_count(page, expected)
+    page.locator(".preset-tier1 button").click()
+    expected_tier1 = _expected_count(workdir, TIER1)
+    _wait_for_count(page, expected_tier1)
+    assert "teff_phot > 4700" in page.locator("#cut-text").inner_text()
+    deadline = time.time() + 10
+    while "dp_min=265" not in page.evaluate("window.location.href") and time.time() < deadline:
+        time.sleep(0.2)
+    assert re.search(r"dp_min=265", page.evaluate("window.location.href"))
+    page.close()
+
+
+def test_slider_moves_the_numbers(server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    page = browser.new_page()
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    handle = page.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    expected = _expected_count(workdir, Cut(dp_min=235, dnu_max=5.5))
+    _wait_for_count(page, expected)
+    page.close()
+
+
+def test_export_downloads_the_selected_rows_with_metadata(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    page = browser.new_page()
+    page.goto(f"{url}?dp_min=250", timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    expected = _expected_count(workdir, Cut(dp_min=250, dnu_max=5.5))
+    _wait_for_count(page, expected)
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(".download-sample a, .download-sample button").first.click()
+    path = tmp_path / "sample.parquet"
+    info.value.save_as(path)
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"redclump"])
+    assert table.num_rows == expected == meta["n_rows"]
+    assert meta["cut"] == "dp_phot > 250 & dnu_phot < 5.5"
+    page.close()
+
+
+def test_two_sessions_have_independent_state(server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    first, second = browser.new_page(), browser.new_page()
+    first.goto(f"{url}?dp_min=300", timeout=60_000)
+    second.goto(url, timeout=60_000)
+    for page in (first, second):
+        page.wait_for_selector("#n-selected", timeout=60_000)
+    assert _shown_count(second) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
+    _wait_for_count(first, _expected_count(workdir, Cut(dp_min=300, dnu_max=5.5)))
+    assert _shown_count(second) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))

@@ -1,0 +1,110 @@
+"""The dashboard state without a browser: cuts change the mask, counts and metrics exactly as the
+core functions say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from redclump.core import metrics
+from redclump.core.selection import TIER1, TIER2
+from redclump.dashboard.data import DP_FLOOR, frames_to_app_data, hammer_aitoff
+from redclump.dashboard.state import ExplorerState
+
+
+def _tables(n: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+
+    def frame(m: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "source_id": np.arange(m), "l": rng.uniform(0, 360, m), "b": rng.uniform(-90, 90, m),
+            "phot_g_mean_mag": rng.uniform(10, 17, m), "w1mpro": rng.uniform(8, 14, m), "w1sigmpro": np.full(m, 0.03),
+            "teff_phot": rng.uniform(4000, 5400, m), "logg_phot": rng.uniform(1.5, 3.5, m),
+            "dp_phot": rng.uniform(50, 350, m), "dp_phot_err": rng.uniform(5, 100, m), "dnu_phot": rng.uniform(1, 15, m),
+            "p_rc": rng.uniform(0, 1, m), "dist": rng.uniform(0.5, 25, m), "x_gc": rng.normal(0, 8, m),
+            "y_gc": rng.normal(0, 8, m), "z_gc": rng.normal(0, 1, m), "r_gc": rng.uniform(0, 20, m),
+        })
+
+    catalogue = frame(n)
+    scored = frame(2000)
+    scored["split"] = rng.choice(["train", "valid", "test"], 2000)
+    scored["class"] = np.where(scored["dp_phot"] + rng.normal(0, 50, 2000) > 220, "RC", "RGB")
+    return catalogue, scored
+
+
+@pytest.fixture
+def state() -> ExplorerState:
+    catalogue, scored = _tables()
+    return ExplorerState(frames_to_app_data(catalogue, scored, source="fixture"))
+
+
+def test_default_cut_is_tier2_and_numbers_match_the_core(state: ExplorerState) -> None:
+    assert state.cut() == TIER2
+    expected_mask = TIER2.mask(state.data.catalogue)
+    assert np.array_equal(state.mask(), expected_mask)
+    numbers = state.numbers()
+    core = metrics.selection_metrics(TIER2.mask(state.data.test), state.data.test_is_rc)
+    assert numbers["n_catalogue"] == int(expected_mask.sum())
+    assert numbers["contamination"] == core["contamination"] and numbers["completeness"] == core["completeness"]
+    assert numbers["beyond_10kpc"] == int((state.data.catalogue["dist"][expected_mask] > 10).sum())
+
+
+def test_moving_dp_min_changes_mask_and_metrics(state: ExplorerState) -> None:
+    before = state.numbers()
+    state.dp_min = 300
+    after = state.numbers()
+    assert after["n_catalogue"] < before["n_catalogue"]
+    assert after["cut_text"] == "dp_phot > 300 & dnu_phot < 5.5"
+
+
+def test_presets_set_the_paper_values(state: ExplorerState) -> None:
+    state.apply_preset("tier1")
+    assert state.cut() == TIER1
+    state.apply_preset("highlat")
+    assert state.cut().abs_b_min == 30 and state.cut().teff_min == 4700
+    state.apply_preset("tier2")
+    assert state.cut() == TIER2
+
+
+def test_region_restricts_the_selection(state: ExplorerState) -> None:
+    total = state.numbers()["n_catalogue"]
+    state.region = ("dnu_phot", "dp_phot", 1.0, 3.0, 200.0, 400.0)
+    inside = state.numbers()["n_catalogue"]
+    assert 0 < inside < total
+    assert "dnu_phot" in state.region_text()
+    state.region = None
+    assert state.numbers()["n_catalogue"] == total
+
+
+def test_url_state_round_trip(state: ExplorerState) -> None:
+    state.param.update(dp_min=260, cnorm="log", colour_by="mean distance (kpc)")
+    other = ExplorerState(state.data)
+    other.param.update(**state.url_state())
+    assert other.cut() == state.cut() and other.cnorm == "log" and other.colour_by == state.colour_by
+
+
+def test_command_line_reproduces_the_cut(state: ExplorerState) -> None:
+    state.param.update(dp_min=250, teff_min=4700, p_rc_min=0.5)
+    assert state.command() == "redclump select --dp-min 250 --dnu-max 5.5 --teff-min 4700 --p-rc-min 0.5 --out sample.parquet"
+
+
+def test_missing_optional_columns_disable_their_controls() -> None:
+    catalogue, scored = _tables()
+    data = frames_to_app_data(catalogue.drop(columns=["p_rc"]), scored.drop(columns=["p_rc"]), source="no p_rc")
+    state = ExplorerState(data)
+    assert state.param.p_rc_min.constant
+    assert state.numbers()["n_catalogue"] == int(TIER2.mask(data.catalogue).sum())
+
+
+def test_only_candidates_above_the_floor_are_loaded() -> None:
+    catalogue, scored = _tables()
+    data = frames_to_app_data(catalogue, scored, source="x")
+    assert (data.catalogue["dp_phot"] > DP_FLOOR).all()
+    assert data.n_catalogue_total == len(catalogue)
+
+
+def test_hammer_aitoff_orientation() -> None:
+    x, y = hammer_aitoff(np.array([0.0, 90.0, 270.0, 0.0]), np.array([0.0, 0.0, 0.0, 90.0]))
+    assert abs(x[0]) < 1e-6 and x[1] < 0 < x[2]  # l increases to the left
+    assert np.isclose(y[3], np.sqrt(2))
