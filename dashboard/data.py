@@ -49,6 +49,13 @@ class AppData:
     n_catalogue_total: int
     available: dict[str, bool] = field(default_factory=dict)
     strata_bins: dict[str, list[float]] = field(default_factory=dict)
+    catalogue_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        if self.strata_bins:
+            self.catalogue_strata = self.strata(self.catalogue)
+            self.test_strata = self.strata(self.test)
 
     def strata(self, frame: pd.DataFrame) -> np.ndarray:
         """Reweighting strata: |b| × G × log g_phot bins."""

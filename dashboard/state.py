@@ -26,6 +26,7 @@ COLOUR_COLUMNS: dict[str, str | None] = {
     "mean Teff_phot (K)": "teff_phot",
     "mean P(RC)": "p_rc",
 }
+CUT_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
 URL_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "colour_by", "cnorm",
               "sky_projection")
 
@@ -48,6 +49,7 @@ class ExplorerState(param.Parameterized):
 
     def __init__(self, data: AppData, **params: Any) -> None:
         self.data = data
+        self._masks: dict[str, tuple[Any, np.ndarray]] = {}
         super().__init__(**params)
         if not data.available.get("p_rc", True):
             self.param.p_rc_min.constant = True
@@ -82,29 +84,38 @@ class ExplorerState(param.Parameterized):
         x, y = frame[xcol].to_numpy(), frame[ycol].to_numpy()
         return (x >= min(x0, x1)) & (x <= max(x0, x1)) & (y >= min(y0, y1)) & (y <= max(y0, y1))
 
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in CUT_PARAMS)
+
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def mask(self) -> np.ndarray:
-        """Selected catalogue candidates (cut and linked region)."""
-        keep = self.cut().mask(self.data.catalogue)
-        region = self._region_mask(self.data.catalogue)
-        return keep if region is None else keep & region
+        """Selected catalogue candidates (cut and linked region), computed once per cut."""
+        key = self._key()
+        if self._masks.get("catalogue", (None,))[0] != key:
+            keep = self.cut().mask(self.data.catalogue)
+            region = self._region_mask(self.data.catalogue)
+            self._masks["catalogue"] = (key, keep if region is None else keep & region)
+        return self._masks["catalogue"][1]
 
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def test_mask(self) -> np.ndarray:
-        keep = self.cut().mask(self.data.test)
-        region = self._region_mask(self.data.test)
-        return keep if region is None else keep & region
+        key = self._key()
+        if self._masks.get("test", (None,))[0] != key:
+            keep = self.cut().mask(self.data.test)
+            region = self._region_mask(self.data.test)
+            self._masks["test"] = (key, keep if region is None else keep & region)
+        return self._masks["test"][1]
 
     # ---- numbers -------------------------------------------------------------------------
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def numbers(self) -> dict[str, Any]:
         """Selected count, plain and reweighted contamination, completeness, far-star counts."""
         mask = self.mask()
-        stats = metrics.selection_metrics(self.test_mask(), self.data.test_is_rc)
+        test_mask = self.test_mask()
+        stats = metrics.selection_metrics(test_mask, self.data.test_is_rc)
         cat = self.data.catalogue
-        selected = cat[mask] if mask.any() else cat.iloc[:0]
         reweighted = metrics.reweighted_contamination(
-            self.test_mask(), self.data.test_is_rc, self.data.strata(self.data.test), self.data.strata(selected),
+            test_mask, self.data.test_is_rc, self.data.test_strata, self.data.catalogue_strata[mask],
             self.data.n_strata, n_boot=50, seed=0,
         )
         dist = cat["dist"].to_numpy()[mask] if "dist" in cat else np.array([])

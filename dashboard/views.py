@@ -47,7 +47,7 @@ class SelectionCache(param.Parameterized):
         self._index = np.zeros(0, dtype=np.int64)
 
     def index(self) -> np.ndarray:
-        key = tuple(getattr(self.state, name) for name in CUT_PARAMS)
+        key = self.state._key()
         if key != self._key:
             self._index = np.flatnonzero(self.state.mask())
             self._key = key
