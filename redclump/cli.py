@@ -229,6 +229,47 @@ def cmd_serve(args: argparse.Namespace) -> None:
              websocket_max_message_size=10 * 1024 * 1024)
 
 
+def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
+    import pandas as pd
+    import pyarrow.dataset as pds
+
+    from redclump import pipeline
+    from redclump.dashboard import figures
+    from redclump.data.schema import BAND_ERRORS, FEATURES
+
+    out_dir = args.out or (args.workdir / "figures")
+    targets = {name: out_dir / f"{name}.{args.format}" for name in figures.FIGURES}
+    existing = [str(p) for p in targets.values() if p.exists()]
+    if existing and not args.overwrite:
+        raise CommandError(f"{existing[0]} exists ({len(existing)} figure file(s) in the way); pass --overwrite")
+    catalogue_dir = args.workdir / "catalogue"
+    if not (catalogue_dir / "_manifest.json").exists():
+        raise CommandError(f"no catalogue in {catalogue_dir}: run `redclump build` first")
+    dataset = pds.dataset(catalogue_dir, format="parquet")
+    wanted = {*FEATURES, *BAND_ERRORS.values(), "l", "b", "dist", "dist_err", "x_gc", "y_gc", "z_gc", "r_gc",
+              "teff_phot", "teff_phot_err", "logg_phot", "logg_phot_err", "dp_phot", "dp_phot_err", "dnu_phot",
+              "p_rc", "true_state", "parallax_error"}
+    catalogue = dataset.to_table(columns=[c for c in dataset.schema.names if c in wanted]).to_pandas()
+    scored = pd.read_parquet(args.workdir / "truthset_scored.parquet")
+    try:
+        models = pipeline.load_models(args.workdir)
+    except pipeline.ModelError:
+        models = None
+    cut = _cut_from_args(args) if (args.preset or any(getattr(args, n) is not None for n in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "p_rc_min"))) else None
+    from redclump.core.selection import TIER2
+
+    made = figures.make_all(catalogue, scored, models, cut or TIER2)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, (fig, _numbers) in made.items():
+        fig.savefig(targets[name], format=args.format, dpi=200)
+        fig.clear()
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    print(f"figures: {len(made)} written to {out_dir} ({', '.join(made)})")
+    return {name: numbers for name, (_fig, numbers) in made.items()}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redclump", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -289,6 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dwarf-fraction", type=float, default=0.15, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("figures", help="write the paper-ready figure set")
+    _add_common(p)
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: WORKDIR/figures)")
+    p.add_argument("--format", choices=("pdf", "png", "svg"), default="pdf", help="file format (default pdf)")
+    p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="cut for the sample figures (default tier2)")
+    for name in ("dp-min", "dnu-max", "teff-min", "logg-min", "logg-max", "abs-b-min", "dp-frac-err-max", "p-rc-min"):
+        p.add_argument(f"--{name}", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--overwrite", action="store_true", help="replace existing figure files")
+    p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
     _add_common(p)
