@@ -35,6 +35,9 @@ def test_mask_matches_hand_evaluation_and_nan_never_passes() -> None:
     expected = (frame["dp_phot"] > 225) & (frame["dnu_phot"] < 5.5)
     assert np.array_equal(selection.TIER2.mask(frame), expected.to_numpy())
     assert not selection.Cut(dp_min=0).mask(frame)[::17].any()
+    edges = pd.DataFrame({"dp_phot": [224.5, 225.0, 225.5, 300.0], "dnu_phot": [5.0, 5.0, 5.0, 5.5]})
+    # Strict inequalities, as the paper's "ΔP > 225 s, Δν < 5.5 µHz".
+    assert selection.TIER2.mask(edges).tolist() == [False, False, True, False]
 
 
 @settings(max_examples=60, deadline=None)
