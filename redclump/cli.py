@@ -270,6 +270,28 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
     return {name: numbers for name, (_fig, numbers) in made.items()}
 
 
+def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from redclump.data import ingest
+
+    map_path = args.map
+    if not map_path.exists():
+        shipped = Path(ingest.__file__).parent / "maps" / f"{map_path.name.removesuffix('.toml')}.toml"
+        map_path = shipped if shipped.exists() else map_path
+    try:
+        column_map = ingest.ColumnMap.read(map_path)
+        kind = args.kind or column_map.kind
+        if kind is None:
+            raise CommandError(f"say what {args.file} is with --as input|catalogue|truthset (the map does not)")
+        frame, report = ingest.ingest(args.file, column_map, kind)
+        target = ingest.write_ingested(frame, args.workdir, kind, report)
+    except ingest.IngestError as exc:
+        raise CommandError(str(exc)) from None
+    dropped = ", ".join(f"{k}: {v:,}" for k, v in report["rows_dropped"].items()) or "none"
+    print(f"ingest: {report['rows_read']:,} rows read from {args.file}, {report['rows_kept']:,} kept "
+          f"as {kind} → {target}; dropped: {dropped}")
+    return report
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redclump", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -340,6 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--overwrite", action="store_true", help="replace existing figure files")
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("ingest", help="validate a real file and write it as canonical Parquet")
+    p.add_argument("file", type=Path, help="a .parquet, .fits, .csv or .vot file")
+    p.add_argument("--map", type=Path, required=True,
+                   help="column map (TOML); shipped: gaia_dr2_crossmatch, gaia_dr3_crossmatch, lucey2020_vizier, ting2018_lamost, vrard2016_kepler")
+    p.add_argument("--as", dest="kind", choices=("input", "catalogue", "truthset"), default=None, help="what the file is")
+    p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
+    p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
     _add_common(p)

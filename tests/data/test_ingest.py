@@ -1,0 +1,160 @@
+"""Real-catalogue ingestion: formats, column maps, units, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.table import Table
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from redclump import cli
+from redclump.data import ingest, schema
+
+MAPS = Path(ingest.__file__).parent / "maps"
+
+
+@pytest.fixture(scope="module")
+def sample(small_input: pd.DataFrame) -> pd.DataFrame:
+    return small_input[list(schema.INPUT_COLUMNS)].head(200).reset_index(drop=True)
+
+
+def _identity_map(columns: list[str], kind: str = "input") -> ingest.ColumnMap:
+    return ingest.ColumnMap({c: (c, None) for c in columns}, kind=kind)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".fits", ".vot"])
+def test_round_trip_in_every_format(sample: pd.DataFrame, tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"in{suffix}"
+    if suffix == ".parquet":
+        sample.to_parquet(path)
+    elif suffix == ".csv":
+        sample.to_csv(path, index=False)
+    else:
+        Table.from_pandas(sample).write(path, format="fits" if suffix == ".fits" else "votable")
+    frame, report = ingest.ingest(path, ingest.ColumnMap.read(MAPS / "gaia_dr2_crossmatch.toml"), "input")
+    assert report["rows_kept"] == len(sample) and report["rows_dropped"] == {}
+    np.testing.assert_allclose(frame["parallax"], sample["parallax"], rtol=1e-6)
+    assert frame["source_id"].tolist() == sample["source_id"].tolist()
+
+
+def test_declared_units_are_converted(sample: pd.DataFrame, tmp_path: Path) -> None:
+    table = Table.from_pandas(sample)
+    table["parallax"] = table["parallax"] / 1000.0
+    table["parallax"].unit = "arcsec"
+    path = tmp_path / "arcsec.fits"
+    table.write(path)
+    frame, _ = ingest.ingest(path, ingest.ColumnMap.read(MAPS / "gaia_dr2_crossmatch.toml"), "input")
+    np.testing.assert_allclose(frame["parallax"], sample["parallax"], rtol=1e-5)
+
+
+def test_map_units_for_files_without_units(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"Source": [1, 2], "GLON": [10.0, 20.0], "GLAT": [5.0, -5.0], "Teff_phot": [4800.0, 4700.0],
+                          "logg_phot": [2.4, 2.5], "Deltap_phot": [250.0, 80.0], "Deltanu_phot": [4.0, 9.0],
+                          "e_Teff_phot": [100.0, 90.0], "e_logg_phot": [0.2, 0.2], "e_Deltap_phot": [50.0, 30.0],
+                          "e_Deltanu_phot": [1.0, 1.0], "Dist": [3000.0, 5000.0]})
+    path = tmp_path / "lucey.csv"
+    frame.to_csv(path, index=False)
+    out, _ = ingest.ingest(path, ingest.ColumnMap.read(MAPS / "lucey2020_vizier.toml"), "catalogue")
+    np.testing.assert_allclose(out["dist"], [3.0, 5.0])  # pc → kpc
+
+
+def test_missing_columns_listed_with_suggestions(sample: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    sample.drop(columns=["h_m", "ks_m"]).rename(columns={"w1mpro": "w1_mpro"}).to_parquet(path)
+    with pytest.raises(ingest.IngestError, match=r"x\.parquet.*'h_m'.*'ks_m'.*'w1mpro'.*did you mean 'w1_mpro'"):
+        ingest.ingest(path, ingest.ColumnMap.read(MAPS / "gaia_dr2_crossmatch.toml"), "input")
+
+
+def test_required_columns_missing_after_mapping(sample: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    sample.to_parquet(path)
+    cols = [c for c in schema.INPUT_COLUMNS if c not in ("parallax", "b")]
+    with pytest.raises(ingest.IngestError, match=r"missing required column\(s\) 'b' \(file has 'b'\), 'parallax'"):
+        ingest.ingest(path, _identity_map(cols), "input")
+
+
+def test_wrong_units_wrong_types_duplicates_angles(sample: pd.DataFrame, tmp_path: Path) -> None:
+    table = Table.from_pandas(sample)
+    table["parallax"].unit = "K"
+    table.write(tmp_path / "units.fits")
+    with pytest.raises(ingest.IngestError, match=r"'parallax'.*in K, which cannot convert to mas"):
+        ingest.ingest(tmp_path / "units.fits", ingest.ColumnMap.read(MAPS / "gaia_dr2_crossmatch.toml"), "input")
+    bad = sample.assign(j_m=sample["j_m"].astype(str) + "x")
+    bad.to_parquet(tmp_path / "types.parquet")
+    with pytest.raises(ingest.IngestError, match=r"column 'j_m'.*expected numbers"):
+        ingest.ingest(tmp_path / "types.parquet", _identity_map(list(schema.INPUT_COLUMNS)), "input")
+    dup = sample.copy()
+    dup.loc[1, "source_id"] = dup.loc[0, "source_id"]
+    dup.to_parquet(tmp_path / "dup.parquet")
+    with pytest.raises(ingest.IngestError, match=r"'source_id' has 1 duplicate"):
+        ingest.ingest(tmp_path / "dup.parquet", _identity_map(list(schema.INPUT_COLUMNS)), "input")
+    far = sample.copy()
+    far.loc[:2, "dec"] = 95.0
+    far.to_parquet(tmp_path / "angles.parquet")
+    with pytest.raises(ingest.IngestError, match=r"column 'dec'.*3 value\(s\) outside \[-90, 90\]"):
+        ingest.ingest(tmp_path / "angles.parquet", _identity_map(list(schema.INPUT_COLUMNS)), "input")
+
+
+def test_non_finite_rows_are_dropped_and_counted(sample: pd.DataFrame, tmp_path: Path) -> None:
+    bad = sample.copy()
+    bad.loc[:4, "j_m"] = np.nan
+    bad.loc[10, "parallax"] = np.inf
+    bad.to_parquet(tmp_path / "nan.parquet")
+    frame, report = ingest.ingest(tmp_path / "nan.parquet", _identity_map(list(schema.INPUT_COLUMNS)), "input")
+    assert report["rows_dropped"] == {"non-finite parallax": 1, "non-finite j_m": 5}
+    assert len(frame) == len(sample) - 6
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1garbage", b"SIMPLE  = T\x00\x01"])
+def test_empty_truncated_corrupt_files(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / ("bad.parquet" if content.startswith(b"PAR") or not content else "bad.fits")
+    path.write_bytes(content)
+    with pytest.raises(ingest.IngestError, match=r"bad\.(parquet|fits): (the file is empty|cannot be read)"):
+        ingest.read_table(path)
+
+
+def test_map_naming_absent_columns(sample: pd.DataFrame, tmp_path: Path) -> None:
+    sample.to_parquet(tmp_path / "x.parquet")
+    column_map = ingest.ColumnMap.from_toml('[columns]\nparallax = "plx"\nsource_id = "source_id"', source="m.toml")
+    with pytest.raises(ingest.IngestError, match=r"m\.toml names column\(s\) not in the file: 'plx' \(for parallax\)"):
+        ingest.ingest(tmp_path / "x.parquet", column_map, "input")
+
+
+def test_shipped_maps_parse() -> None:
+    maps = sorted(MAPS.glob("*.toml"))
+    assert len(maps) >= 5
+    for path in maps:
+        assert ingest.ColumnMap.read(path).columns
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=200))
+def test_map_parser_fuzz(text: str) -> None:
+    try:
+        ingest.ColumnMap.from_toml(text)
+    except ingest.MapError:
+        pass
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300), st.sampled_from([".parquet", ".csv", ".fits", ".vot"]))
+def test_reader_fuzz(tmp_path_factory: pytest.TempPathFactory, content: bytes, suffix: str) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / f"f{suffix}"
+    path.write_bytes(content)
+    try:
+        ingest.read_table(path)
+    except ingest.IngestError:
+        pass
+
+
+def test_ingested_input_goes_through_the_cli(sample: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "x.csv"
+    sample.to_csv(path, index=False)
+    assert cli.main(["ingest", str(path), "--map", "gaia_dr2_crossmatch", "--workdir", str(tmp_path / "w")]) == 0
+    assert "200 kept as input" in capsys.readouterr().out
+    assert len(pd.read_parquet(tmp_path / "w" / "input")) == 200
+    assert cli.main(["ingest", str(tmp_path / "none.csv"), "--map", "gaia_dr2_crossmatch", "--workdir", str(tmp_path / "w")]) == 2
