@@ -82,7 +82,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         ("Kiel", pn.pane.HoloViews(density_view(state, cache, "kiel"))),
         ("Galaxy X–Y", pn.pane.HoloViews(density_view(state, cache, "galaxy_xy"))),
         ("Galaxy R–Z", pn.pane.HoloViews(density_view(state, cache, "galaxy_rz"))),
-        dynamic=False,
+        dynamic=True,  # only the visible view is rendered and re-aggregated
     )
     numbers = pn.pane.HTML(pn.bind(lambda **_: numbers_html(state.numbers()), **{n: state.param[n] for n in
                            ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")}),

@@ -102,10 +102,28 @@ def load_app_data(workdir: str) -> AppData:
         raise FileNotFoundError(msg)
     import pyarrow.dataset as pds
 
-    dataset = pds.dataset(catalogue_dir, format="parquet")
-    names = set(dataset.schema.names)
-    table = dataset.to_table(columns=[c for c in APP_COLUMNS if c in names], filter=pds.field("dp_phot") > DP_FLOOR)
-    n_total = dataset.count_rows()
+    import hashlib
+    import json
+
+    import pyarrow.parquet as pq
+
+    # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
+    digest = hashlib.sha256((catalogue_dir / "_manifest.json").read_bytes()).hexdigest()[:16]
+    cache = path / f"app_candidates-{digest}.parquet"
+    if cache.exists():
+        table = pq.read_table(cache)
+        n_total = int(json.loads(table.schema.metadata[b"redclump_n_total"]))
+    else:
+        dataset = pds.dataset(catalogue_dir, format="parquet")
+        names = set(dataset.schema.names)
+        table = dataset.to_table(columns=[c for c in APP_COLUMNS if c in names], filter=pds.field("dp_phot") > DP_FLOOR)
+        n_total = dataset.count_rows()
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()})
+        for old in path.glob("app_candidates-*.parquet"):
+            old.unlink()
+        tmp = cache.with_suffix(".tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(cache)
     catalogue = table.to_pandas()
     scored = pd.read_parquet(path / "truthset_scored.parquet")
     data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir))

@@ -110,6 +110,12 @@ class ExplorerState(param.Parameterized):
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def numbers(self) -> dict[str, Any]:
         """Selected count, plain and reweighted contamination, completeness, far-star counts."""
+        key = self._key()
+        if self._masks.get("numbers", (None,))[0] != key:
+            self._masks["numbers"] = (key, self._numbers())
+        return self._masks["numbers"][1]
+
+    def _numbers(self) -> dict[str, Any]:
         mask = self.mask()
         test_mask = self.test_mask()
         stats = metrics.selection_metrics(test_mask, self.data.test_is_rc)

@@ -163,6 +163,74 @@ def test_dashboard_recompute_at_catalogue_scale() -> None:
     RESULTS.append("")
 
 
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian chromium")
+def test_serve_page_ready_latency_and_memory() -> None:
+    """`redclump serve` on a built catalogue (REDCLUMP_BENCH_WORKDIR, default .redclump): page
+    ready, slider → numbers visible in Chromium, server RSS with one and six sessions."""
+    import socket
+    import statistics
+
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
+    if not (workdir / "catalogue" / "_manifest.json").exists():
+        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        listening = time.perf_counter() - start
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/redclump", timeout=120_000)
+            page.locator("#n-selected").first.wait_for(timeout=120_000)
+            ready = time.perf_counter() - start
+            rss_one = psutil.Process(proc.pid).memory_info().rss
+            handle = page.locator(".noUi-handle").first
+            latencies = []
+            for _ in range(20):
+                before = page.locator("#n-selected").first.inner_text()
+                handle.focus()
+                t0 = time.perf_counter()
+                page.keyboard.press("ArrowRight")
+                while page.locator("#n-selected").first.inner_text() == before and time.perf_counter() - t0 < 10:
+                    time.sleep(0.01)
+                latencies.append(time.perf_counter() - t0)
+            others = []
+            for _ in range(5):
+                other = browser.new_page()
+                other.goto(f"http://127.0.0.1:{port}/redclump", timeout=120_000)
+                other.locator("#n-selected").first.wait_for(timeout=120_000)
+                others.append(other)
+            rss_six = psutil.Process(proc.pid).memory_info().rss
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    n = pd.read_parquet(next((workdir / "catalogue").glob("*.parquet")), columns=["dp_phot"]).shape[0]
+    RESULTS.append(f"| `redclump serve` on {workdir} (first partition has {n:,} rows) | value | target |")
+    RESULTS.append("|---|---|---|")
+    RESULTS.append(f"| server listening | {listening:.1f} s | |")
+    RESULTS.append(f"| page ready (numbers shown) | {ready:.1f} s | ≤ 10 s |")
+    RESULTS.append(f"| slider → new count visible, p50 / p95 | {1e3 * statistics.median(latencies):.0f} / {1e3 * np.percentile(latencies, 95):.0f} ms | ≤ 500 ms p95 |")
+    RESULTS.append(f"| server RSS, one session | {rss_one / 1024**2:,.0f} MB | ≤ 2 GB |")
+    RESULTS.append(f"| each further session | {(rss_six - rss_one) / 5 / 1024**2:,.0f} MB | ≤ 100 MB |")
+    RESULTS.append("")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def write_results() -> None:
     yield
