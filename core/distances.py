@@ -60,7 +60,9 @@ class IntrinsicColour:
         return self.intercept + self.slope * np.asarray(teff, dtype=np.float64)
 
 
-def fit_intrinsic_colour(teff: FloatArray, g_minus_w1: FloatArray, *, clip: float = 3.0, iterations: int = 5) -> IntrinsicColour:
+def fit_intrinsic_colour(
+    teff: FloatArray, g_minus_w1: FloatArray, *, clip: float = 3.0, iterations: int = 5
+) -> IntrinsicColour:
     """Fit (G − W1)₀ against Teff on low-extinction stars, with iterative sigma clipping.
 
     Raises

@@ -11,7 +11,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import torch
-
 from redclump.data.schema import FEATURES, SchemaError, validate_columns
 
 from . import distances
@@ -98,9 +97,20 @@ def predict_catalogue(
     features = frame[list(FEATURES)].to_numpy(np.float32)
     good = np.isfinite(features).all(axis=1)
     n = len(frame)
-    out = {name: np.full(n, np.nan, dtype=np.float32) for name in (
-        "teff_phot", "teff_phot_err", "logg_phot", "logg_phot_err", "dp_phot", "dp_phot_err",
-        "dnu_phot", "dnu_phot_err", "p_rc")}
+    out = {
+        name: np.full(n, np.nan, dtype=np.float32)
+        for name in (
+            "teff_phot",
+            "teff_phot_err",
+            "logg_phot",
+            "logg_phot_err",
+            "dp_phot",
+            "dp_phot_err",
+            "dnu_phot",
+            "dnu_phot_err",
+            "p_rc",
+        )
+    }
     idx = np.flatnonzero(good)
     mean1, std1 = mixture_summary(*predict_mixture(models.stage1, features[idx]))
     giant = np.zeros(n, dtype=bool)
@@ -134,7 +144,9 @@ def predict_catalogue(
         g_err = result["phot_g_mean_mag_error"].to_numpy(np.float64)
         w1_err = result["w1sigmpro"].to_numpy(np.float64)
         teff_err = result["teff_phot_err"].to_numpy(np.float64)
-        a_w1_err = np.sqrt(g_err**2 + w1_err**2 + rel.scatter**2 + (rel.slope * teff_err) ** 2) / (distances.A_G_OVER_A_W1 - 1)
+        a_w1_err = np.sqrt(g_err**2 + w1_err**2 + rel.scatter**2 + (rel.slope * teff_err) ** 2) / (
+            distances.A_G_OVER_A_W1 - 1
+        )
         dist, dist_err = distances.rc_distance(w1, a_w1, w1_err=w1_err, a_w1_err=a_w1_err)
         result["a_w1"] = a_w1.astype(np.float32)
         result["dist"] = dist.astype(np.float32)

@@ -21,7 +21,7 @@ Per star and target the mixture is p(y|x) = Σ_k w_k N(y | μ_k, σ_k). From it:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt

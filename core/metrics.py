@@ -63,15 +63,26 @@ def selection_metrics(selected: BoolArray, is_rc: BoolArray, *, confidence: floa
     if tp + fn == 0:
         notes.append("no true RC stars: completeness undefined")
     return {
-        "n_selected": tp + fp, "n_true_rc": tp + fn, "n_total": int(selected.size),
-        "tp": tp, "fp": fp, "fn": fn,
-        "contamination": contamination[0], "contamination_lo": contamination[1], "contamination_hi": contamination[2],
-        "completeness": completeness[0], "completeness_lo": completeness[1], "completeness_hi": completeness[2],
-        "confidence": confidence, "note": "; ".join(notes),
+        "n_selected": tp + fp,
+        "n_true_rc": tp + fn,
+        "n_total": int(selected.size),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "contamination": contamination[0],
+        "contamination_lo": contamination[1],
+        "contamination_hi": contamination[2],
+        "completeness": completeness[0],
+        "completeness_lo": completeness[1],
+        "completeness_hi": completeness[2],
+        "confidence": confidence,
+        "note": "; ".join(notes),
     }
 
 
-def binned_metrics(selected: BoolArray, is_rc: BoolArray, values: FloatArray, edges: Sequence[float] | FloatArray) -> dict[str, FloatArray]:
+def binned_metrics(
+    selected: BoolArray, is_rc: BoolArray, values: FloatArray, edges: Sequence[float] | FloatArray
+) -> dict[str, FloatArray]:
     """Contamination and completeness in bins of one variable, with Wilson intervals."""
     edges = np.asarray(edges, dtype=np.float64)
     index = np.digitize(values, edges) - 1
@@ -95,7 +106,14 @@ def binned_metrics(selected: BoolArray, is_rc: BoolArray, values: FloatArray, ed
 
 
 def binned_metrics_2d(
-    selected: BoolArray, is_rc: BoolArray, x: FloatArray, y: FloatArray, x_edges: FloatArray, y_edges: FloatArray, *, min_count: int = 5
+    selected: BoolArray,
+    is_rc: BoolArray,
+    x: FloatArray,
+    y: FloatArray,
+    x_edges: FloatArray,
+    y_edges: FloatArray,
+    *,
+    min_count: int = 5,
 ) -> dict[str, FloatArray]:
     """Contamination, completeness and counts on a 2-D grid (e.g. Teff_phot × log g_phot).
 
@@ -114,8 +132,14 @@ def binned_metrics_2d(
     with np.errstate(invalid="ignore", divide="ignore"):
         contamination = np.where(tp + fp >= min_count, fp / (tp + fp), np.nan)
         completeness = np.where(tp + fn >= min_count, tp / (tp + fn), np.nan)
-    return {"x_edges": np.asarray(x_edges), "y_edges": np.asarray(y_edges), "contamination": contamination,
-            "completeness": completeness, "n_selected": tp + fp, "n_true_rc": tp + fn}
+    return {
+        "x_edges": np.asarray(x_edges),
+        "y_edges": np.asarray(y_edges),
+        "contamination": contamination,
+        "completeness": completeness,
+        "n_selected": tp + fp,
+        "n_true_rc": tp + fn,
+    }
 
 
 def reweighted_contamination(
@@ -163,11 +187,20 @@ def reweighted_contamination(
     draws = rng.integers(0, sel_strata.size, size=(n_boot, sel_strata.size))
     boots = np.array([estimate(sel_strata[d], sel_fp[d]) for d in draws])
     tail = (1.0 - confidence) / 2.0
-    return {"contamination": value, "lo": float(np.quantile(boots, tail)), "hi": float(np.quantile(boots, 1 - tail)), "note": ""}
+    return {
+        "contamination": value,
+        "lo": float(np.quantile(boots, tail)),
+        "hi": float(np.quantile(boots, 1 - tail)),
+        "note": "",
+    }
 
 
 def tradeoff_curve(
-    base: Cut, parameter: str, values: Sequence[float] | FloatArray, truth_columns: dict[str, FloatArray], is_rc: BoolArray
+    base: Cut,
+    parameter: str,
+    values: Sequence[float] | FloatArray,
+    truth_columns: dict[str, FloatArray],
+    is_rc: BoolArray,
 ) -> dict[str, FloatArray]:
     """Completeness and contamination of ``base`` with ``parameter`` set to each value."""
     values = np.asarray(values, dtype=np.float64)
@@ -186,7 +219,12 @@ def tradeoff_curve(
 
 
 def solve_for_contamination(
-    base: Cut, parameter: str, values: Sequence[float] | FloatArray, truth_columns: dict[str, FloatArray], is_rc: BoolArray, target: float
+    base: Cut,
+    parameter: str,
+    values: Sequence[float] | FloatArray,
+    truth_columns: dict[str, FloatArray],
+    is_rc: BoolArray,
+    target: float,
 ) -> tuple[Cut | None, dict[str, Any]]:
     """The cut in the family with the largest completeness whose contamination ≤ ``target``.
 

@@ -16,7 +16,9 @@ from .mdn import MixtureDensityNetwork
 __all__ = ["binned_mean", "input_gradients"]
 
 
-def input_gradients(model: MixtureDensityNetwork, features: npt.NDArray[np.floating], target: str, *, batch_size: int = 65_536) -> npt.NDArray[np.float32]:
+def input_gradients(
+    model: MixtureDensityNetwork, features: npt.NDArray[np.floating], target: str, *, batch_size: int = 65_536
+) -> npt.NDArray[np.float32]:
     """∂⟨target⟩/∂feature for every row, shape (N, n_features), in target units per feature unit.
 
     Examples
@@ -37,8 +39,15 @@ def input_gradients(model: MixtureDensityNetwork, features: npt.NDArray[np.float
     return np.concatenate(out) if out else np.zeros((0, len(model.config.features)), np.float32)
 
 
-def binned_mean(values: npt.NDArray[np.floating], x: npt.NDArray[np.floating], y: npt.NDArray[np.floating],
-                x_edges: npt.NDArray[np.floating], y_edges: npt.NDArray[np.floating], *, min_count: int = 10) -> npt.NDArray[np.float64]:
+def binned_mean(
+    values: npt.NDArray[np.floating],
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.floating],
+    x_edges: npt.NDArray[np.floating],
+    y_edges: npt.NDArray[np.floating],
+    *,
+    min_count: int = 10,
+) -> npt.NDArray[np.float64]:
     """Mean of ``values`` in 2-D bins (NaN where fewer than ``min_count`` stars), shape (nx, ny)."""
     nx, ny = len(x_edges) - 1, len(y_edges) - 1
     ix, iy = np.digitize(x, x_edges) - 1, np.digitize(y, y_edges) - 1

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["PRESETS", "TIER1", "TIER2", "HIGH_LATITUDE", "Cut"]
+__all__ = ["HIGH_LATITUDE", "PRESETS", "TIER1", "TIER2", "Cut"]
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,14 @@ class Cut:
     def _terms(self) -> list[tuple[str, str, float]]:
         terms = []
         for attr, column, op in (
-            ("dp_min", "dp_phot", ">"), ("dnu_max", "dnu_phot", "<"), ("teff_min", "teff_phot", ">"),
-            ("logg_min", "logg_phot", ">"), ("logg_max", "logg_phot", "<"), ("abs_b_min", "abs(b)", ">"),
-            ("dp_frac_err_max", "dp_phot_err / dp_phot", "<"), ("p_rc_min", "p_rc", ">="),
+            ("dp_min", "dp_phot", ">"),
+            ("dnu_max", "dnu_phot", "<"),
+            ("teff_min", "teff_phot", ">"),
+            ("logg_min", "logg_phot", ">"),
+            ("logg_max", "logg_phot", "<"),
+            ("abs_b_min", "abs(b)", ">"),
+            ("dp_frac_err_max", "dp_phot_err / dp_phot", "<"),
+            ("p_rc_min", "p_rc", ">="),
         ):
             value = getattr(self, attr)
             if value is not None:
@@ -72,9 +77,16 @@ class Cut:
         return " & ".join(f"{col} {op} {value:g}" for col, op, value in self._terms())
 
     def required_columns(self) -> list[str]:
-        needed = {"dp_min": ["dp_phot"], "dnu_max": ["dnu_phot"], "teff_min": ["teff_phot"],
-                  "logg_min": ["logg_phot"], "logg_max": ["logg_phot"], "abs_b_min": ["b"],
-                  "dp_frac_err_max": ["dp_phot", "dp_phot_err"], "p_rc_min": ["p_rc"]}
+        needed = {
+            "dp_min": ["dp_phot"],
+            "dnu_max": ["dnu_phot"],
+            "teff_min": ["teff_phot"],
+            "logg_min": ["logg_phot"],
+            "logg_max": ["logg_phot"],
+            "abs_b_min": ["b"],
+            "dp_frac_err_max": ["dp_phot", "dp_phot_err"],
+            "p_rc_min": ["p_rc"],
+        }
         return sorted({c for f in fields(self) if getattr(self, f.name) is not None for c in needed[f.name]})
 
     def mask(self, frame: pd.DataFrame | dict[str, Any]) -> npt.NDArray[np.bool_]:

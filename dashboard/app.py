@@ -10,11 +10,19 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 import panel as pn
-import param
 
 from .data import AppData, load_app_data
 from .state import URL_PARAMS, ExplorerState
-from .views import SelectionCache, cut_lines, density_view, graticule, kiel_map_view, render_png, tradeoff_view, truth_overlay
+from .views import (
+    SelectionCache,
+    cut_lines,
+    density_view,
+    graticule,
+    kiel_map_view,
+    render_png,
+    tradeoff_view,
+    truth_overlay,
+)
 
 __all__ = ["create_app"]
 
@@ -32,14 +40,14 @@ def numbers_html(numbers: dict[str, Any]) -> str:
     note = f"<div class='note'>{numbers['note']}</div>" if numbers["note"] else ""
     return f"""
 <table class="numbers">
-<tr><th>selected stars</th><td id="n-selected">{numbers['n_catalogue']:,}</td></tr>
-<tr><th>contamination (test split)</th><td id="contamination">{_fmt_rate(numbers['contamination'], numbers['contamination_lo'], numbers['contamination_hi'])}</td></tr>
-<tr><th>contamination, reweighted to the catalogue</th><td id="contamination-rw">{_fmt_rate(rw['contamination'], rw['lo'], rw['hi'])}</td></tr>
-<tr><th>completeness (test split)</th><td id="completeness">{_fmt_rate(numbers['completeness'], numbers['completeness_lo'], numbers['completeness_hi'])}</td></tr>
-<tr><th>test stars selected / true RC</th><td>{numbers['n_selected']:,} / {numbers['n_true_rc']:,}</td></tr>
-<tr><th>beyond 10 / 20 kpc</th><td>{numbers['beyond_10kpc']:,} / {numbers['beyond_20kpc']:,}</td></tr>
-<tr><th>cut</th><td><code id="cut-text">{numbers['cut_text']}</code></td></tr>
-<tr><th>drawn region</th><td id="region-text">{numbers['region_text']}</td></tr>
+<tr><th>selected stars</th><td id="n-selected">{numbers["n_catalogue"]:,}</td></tr>
+<tr><th>contamination (test split)</th><td id="contamination">{_fmt_rate(numbers["contamination"], numbers["contamination_lo"], numbers["contamination_hi"])}</td></tr>
+<tr><th>contamination, reweighted to the catalogue</th><td id="contamination-rw">{_fmt_rate(rw["contamination"], rw["lo"], rw["hi"])}</td></tr>
+<tr><th>completeness (test split)</th><td id="completeness">{_fmt_rate(numbers["completeness"], numbers["completeness_lo"], numbers["completeness_hi"])}</td></tr>
+<tr><th>test stars selected / true RC</th><td>{numbers["n_selected"]:,} / {numbers["n_true_rc"]:,}</td></tr>
+<tr><th>beyond 10 / 20 kpc</th><td>{numbers["beyond_10kpc"]:,} / {numbers["beyond_20kpc"]:,}</td></tr>
+<tr><th>cut</th><td><code id="cut-text">{numbers["cut_text"]}</code></td></tr>
+<tr><th>drawn region</th><td id="region-text">{numbers["region_text"]}</td></tr>
 </table>{note}
 <div class="note">68% Wilson intervals; reweighted: test stars post-stratified to the selected catalogue
 stars in |b| × G × log g bins, bootstrap interval.</div>"""
@@ -54,11 +62,24 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
 
     controls = pn.Param(
         state,
-        parameters=["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "colour_by",
-                    "cnorm", "sky_projection", "show_truth"],
-        widgets={name: {"type": pn.widgets.FloatSlider, "throttled": True}
-                 for name in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")},
-        show_name=False, sizing_mode="stretch_width",
+        parameters=[
+            "dp_min",
+            "dnu_max",
+            "teff_min",
+            "abs_b_min",
+            "dp_frac_err_max",
+            "p_rc_min",
+            "colour_by",
+            "cnorm",
+            "sky_projection",
+            "show_truth",
+        ],
+        widgets={
+            name: {"type": pn.widgets.FloatSlider, "throttled": True}
+            for name in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+        },
+        show_name=False,
+        sizing_mode="stretch_width",
     )
     presets = []
     for label, name in (("Tier 1", "tier1"), ("Tier 2", "tier2"), ("|b| > 30°", "highlat")):
@@ -69,7 +90,8 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     clear.on_click(lambda _event: setattr(state, "region", None))
     missing = [name for name, ok in data.available.items() if not ok]
     availability = pn.pane.Markdown(
-        f"Disabled: this catalogue has no {', '.join(missing)} column(s)." if missing else "", sizing_mode="stretch_width"
+        f"Disabled: this catalogue has no {', '.join(missing)} column(s)." if missing else "",
+        sizing_mode="stretch_width",
     )
 
     sky = density_view(state, cache, "sky") * graticule()
@@ -84,13 +106,25 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         ("Galaxy R–Z", pn.pane.HoloViews(density_view(state, cache, "galaxy_rz"))),
         dynamic=True,  # only the visible view is rendered and re-aggregated
     )
-    numbers = pn.pane.HTML(pn.bind(lambda **_: numbers_html(state.numbers()), **{n: state.param[n] for n in
-                           ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")}),
-                           sizing_mode="stretch_width", css_classes=["numbers-pane"])
-    command = pn.widgets.TextAreaInput(value=state.command(), name="Equivalent command", disabled=False, height=70,
-                                       sizing_mode="stretch_width")
-    state.param.watch(lambda *_events: setattr(command, "value", state.command()),
-                      ["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region"], onlychanged=True)
+    numbers = pn.pane.HTML(
+        pn.bind(
+            lambda **_: numbers_html(state.numbers()),
+            **{
+                n: state.param[n]
+                for n in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+            },
+        ),
+        sizing_mode="stretch_width",
+        css_classes=["numbers-pane"],
+    )
+    command = pn.widgets.TextAreaInput(
+        value=state.command(), name="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
+    )
+    state.param.watch(
+        lambda *_events: setattr(command, "value", state.command()),
+        ["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region"],
+        onlychanged=True,
+    )
 
     fmt = pn.widgets.Select(name="Sample format", options=[".parquet", ".fits", ".csv"], value=".parquet", width=120)
 
@@ -102,26 +136,54 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
 
         numbers_now = state.numbers()
         selected = data.catalogue.iloc[cache.index()]
-        meta = {"cut": state.cut().text(), "region": state.region_text(), "n_rows": len(selected),
-                "software": f"redclump {__import__('redclump').__version__}", "catalogue": data.source,
-                **{k: numbers_now[k] for k in ("contamination", "contamination_lo", "contamination_hi", "completeness",
-                                               "completeness_lo", "completeness_hi")},
-                "contamination_reweighted": numbers_now["reweighted"]["contamination"]}
+        meta = {
+            "cut": state.cut().text(),
+            "region": state.region_text(),
+            "n_rows": len(selected),
+            "software": f"redclump {__import__('redclump').__version__}",
+            "catalogue": data.source,
+            **{
+                k: numbers_now[k]
+                for k in (
+                    "contamination",
+                    "contamination_lo",
+                    "contamination_hi",
+                    "completeness",
+                    "completeness_lo",
+                    "completeness_hi",
+                )
+            },
+            "contamination_reweighted": numbers_now["reweighted"]["contamination"],
+        }
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"sample{fmt.value}"
             pipeline.write_with_metadata(selected, path, meta)
             return io.BytesIO(path.read_bytes())
 
-    download = pn.widgets.FileDownload(callback=export_sample, filename="redclump_sample.parquet", button_type="success",
-                                       label="Download selected sample", css_classes=["download-sample"])
+    download = pn.widgets.FileDownload(
+        callback=export_sample,
+        filename="redclump_sample.parquet",
+        button_type="success",
+        label="Download selected sample",
+        css_classes=["download-sample"],
+    )
     fmt.param.watch(lambda e: setattr(download, "filename", f"redclump_sample{e.new}"), "value")
-    view_choice = pn.widgets.Select(name="View PNG", options=["sky", "sky_lb", "seismic", "kiel", "galaxy_xy", "galaxy_rz"], width=140)
-    png = pn.widgets.FileDownload(callback=lambda: io.BytesIO(render_png(state, cache, view_choice.value)),
-                                  filename="redclump_sky.png", label="Download view PNG")
+    view_choice = pn.widgets.Select(
+        name="View PNG", options=["sky", "sky_lb", "seismic", "kiel", "galaxy_xy", "galaxy_rz"], width=140
+    )
+    png = pn.widgets.FileDownload(
+        callback=lambda: io.BytesIO(render_png(state, cache, view_choice.value)),
+        filename="redclump_sky.png",
+        label="Download view PNG",
+    )
     view_choice.param.watch(lambda e: setattr(png, "filename", f"redclump_{e.new}.png"), "value")
     table = pn.widgets.FileDownload(
-        callback=lambda: io.BytesIO(json.dumps({k: v for k, v in state.numbers().items()}, default=float, indent=2).encode()),
-        filename="redclump_numbers.json", label="Download numbers")
+        callback=lambda: io.BytesIO(
+            json.dumps({k: v for k, v in state.numbers().items()}, default=float, indent=2).encode()
+        ),
+        filename="redclump_numbers.json",
+        label="Download numbers",
+    )
 
     if pn.state.location is not None:
         pn.state.location.sync(state, {name: name for name in URL_PARAMS})

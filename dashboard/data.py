@@ -20,8 +20,25 @@ log = logging.getLogger("redclump")
 #: The app keeps only candidates with ΔP_phot above this floor (the ΔP slider's lower end), so a
 #: catalogue of every giant fits in memory; `redclump select` works on the whole catalogue.
 DP_FLOOR = 150.0
-APP_COLUMNS = ("source_id", "l", "b", "phot_g_mean_mag", "w1mpro", "w1sigmpro", "teff_phot", "logg_phot",
-               "dp_phot", "dp_phot_err", "dnu_phot", "p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc")
+APP_COLUMNS = (
+    "source_id",
+    "l",
+    "b",
+    "phot_g_mean_mag",
+    "w1mpro",
+    "w1sigmpro",
+    "teff_phot",
+    "logg_phot",
+    "dp_phot",
+    "dp_phot_err",
+    "dnu_phot",
+    "p_rc",
+    "dist",
+    "x_gc",
+    "y_gc",
+    "z_gc",
+    "r_gc",
+)
 OPTIONAL_COLUMNS = ("p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc", "dp_phot_err")
 
 
@@ -67,7 +84,11 @@ class AppData:
 
     @property
     def n_strata(self) -> int:
-        return (len(self.strata_bins["abs_b"]) + 1) * (len(self.strata_bins["g"]) + 1) * (len(self.strata_bins["logg"]) + 1)
+        return (
+            (len(self.strata_bins["abs_b"]) + 1)
+            * (len(self.strata_bins["g"]) + 1)
+            * (len(self.strata_bins["logg"]) + 1)
+        )
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
@@ -100,11 +121,10 @@ def load_app_data(workdir: str) -> AppData:
     if not (catalogue_dir / "_manifest.json").exists():
         msg = f"no catalogue in {catalogue_dir}: run `redclump build` first"
         raise FileNotFoundError(msg)
-    import pyarrow.dataset as pds
-
     import hashlib
     import json
 
+    import pyarrow.dataset as pds
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
@@ -118,7 +138,9 @@ def load_app_data(workdir: str) -> AppData:
         names = set(dataset.schema.names)
         table = dataset.to_table(columns=[c for c in APP_COLUMNS if c in names], filter=pds.field("dp_phot") > DP_FLOOR)
         n_total = dataset.count_rows()
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()})
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
+        )
         for old in path.glob("app_candidates-*.parquet"):
             old.unlink()
         tmp = cache.with_suffix(".tmp")
@@ -128,5 +150,10 @@ def load_app_data(workdir: str) -> AppData:
     scored = pd.read_parquet(path / "truthset_scored.parquet")
     data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir))
     data.n_catalogue_total = n_total
-    log.info("loaded %s candidates (ΔP_phot > %g s) of %s catalogue stars", f"{len(data.catalogue):,}", DP_FLOOR, f"{n_total:,}")
+    log.info(
+        "loaded %s candidates (ΔP_phot > %g s) of %s catalogue stars",
+        f"{len(data.catalogue):,}",
+        DP_FLOOR,
+        f"{n_total:,}",
+    )
     return data

@@ -17,7 +17,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-
 from redclump.core import distances, metrics, saliency
 from redclump.core.inference import StagedModels
 from redclump.core.selection import TIER1, TIER2, Cut
@@ -29,11 +28,34 @@ __all__ = ["FIGURES", "make_all"]
 
 COLUMN, PAGE = 3.35, 7.0
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
-plt.rcParams.update({"font.size": 7, "axes.labelsize": 7, "axes.titlesize": 7, "xtick.labelsize": 6,
-                     "ytick.labelsize": 6, "legend.fontsize": 6, "figure.dpi": 150, "savefig.bbox": "tight"})
-SHORT = {"phot_g_mean_mag": "G", "phot_bp_mean_mag": "BP", "phot_rp_mean_mag": "RP", "g_mean_psf_mag": "g",
-         "r_mean_psf_mag": "r", "i_mean_psf_mag": "i", "z_mean_psf_mag": "z", "y_mean_psf_mag": "y", "j_m": "J",
-         "h_m": "H", "ks_m": "Ks", "w1mpro": "W1", "w2mpro": "W2", "parallax": "ϖ"}
+plt.rcParams.update(
+    {
+        "font.size": 7,
+        "axes.labelsize": 7,
+        "axes.titlesize": 7,
+        "xtick.labelsize": 6,
+        "ytick.labelsize": 6,
+        "legend.fontsize": 6,
+        "figure.dpi": 150,
+        "savefig.bbox": "tight",
+    }
+)
+SHORT = {
+    "phot_g_mean_mag": "G",
+    "phot_bp_mean_mag": "BP",
+    "phot_rp_mean_mag": "RP",
+    "g_mean_psf_mag": "g",
+    "r_mean_psf_mag": "r",
+    "i_mean_psf_mag": "i",
+    "z_mean_psf_mag": "z",
+    "y_mean_psf_mag": "y",
+    "j_m": "J",
+    "h_m": "H",
+    "ks_m": "Ks",
+    "w1mpro": "W1",
+    "w2mpro": "W2",
+    "parallax": "ϖ",
+}
 
 
 def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -44,23 +66,40 @@ def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 3 of the paper: photometric against spectroscopic Teff, log g, ΔP, Δν (test split)."""
     test = scored[(scored["split"].astype(str) == "test") & scored["giant"].astype(bool)]
-    pairs = [("teff", "teff_phot", "Teff (K)"), ("logg", "logg_phot", "log g"), ("deltap", "dp_phot", "ΔP (s)"),
-             ("deltanu", "dnu_phot", "Δν (µHz)")]
+    pairs = [
+        ("teff", "teff_phot", "Teff (K)"),
+        ("logg", "logg_phot", "log g"),
+        ("deltap", "dp_phot", "ΔP (s)"),
+        ("deltanu", "dnu_phot", "Δν (µHz)"),
+    ]
     fig, axes = plt.subplots(1, 4, figsize=(PAGE, 1.9))
     numbers = {}
     for ax, (spec, phot, label) in zip(axes, pairs, strict=True):
         ok = test[spec].notna() & test[phot].notna()
         x, y = test.loc[ok, spec].to_numpy(float), test.loc[ok, phot].to_numpy(float)
         residual = y - x
-        numbers[spec] = {"n": int(ok.sum()), "bias": float(np.median(residual)) if ok.any() else np.nan,
-                         "scatter": float(np.std(residual)) if ok.any() else np.nan}
+        numbers[spec] = {
+            "n": int(ok.sum()),
+            "bias": float(np.median(residual)) if ok.any() else np.nan,
+            "scatter": float(np.std(residual)) if ok.any() else np.nan,
+        }
         if ok.any():
             lo, hi = np.percentile(np.r_[x, y], [0.5, 99.5])
-            ax.hist2d(x, y, bins=60, range=[[lo, hi], [lo, hi]], cmap="viridis", cmin=1, norm=matplotlib.colors.LogNorm())
+            ax.hist2d(
+                x, y, bins=60, range=[[lo, hi], [lo, hi]], cmap="viridis", cmin=1, norm=matplotlib.colors.LogNorm()
+            )
             ax.plot([lo, hi], [lo, hi], color="#D55E00", lw=0.7)
         ax.set(xlabel=f"spectroscopic {label}", ylabel=f"photometric {label}")
-        ax.text(0.04, 0.96, f"bias {numbers[spec]['bias']:.3g}\nscatter {numbers[spec]['scatter']:.3g}", transform=ax.transAxes,
-                va="top", fontsize=6, color="white", bbox={"facecolor": "black", "alpha": 0.5, "lw": 0})
+        ax.text(
+            0.04,
+            0.96,
+            f"bias {numbers[spec]['bias']:.3g}\nscatter {numbers[spec]['scatter']:.3g}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=6,
+            color="white",
+            bbox={"facecolor": "black", "alpha": 0.5, "lw": 0},
+        )
     fig.tight_layout()
     return fig, numbers
 
@@ -72,8 +111,15 @@ def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Fig
     fig, axes = plt.subplots(2, 2, figsize=(PAGE * 0.7, 4.2), sharex=True, sharey=True)
     numbers = {}
     for col, (name, cut) in enumerate((("tier1", TIER1), ("tier2", TIER2))):
-        grid = metrics.binned_metrics_2d(cut.mask(test), is_rc, test["teff_phot"].to_numpy(), test["logg_phot"].to_numpy(),
-                                         x_edges, y_edges, min_count=min_count)
+        grid = metrics.binned_metrics_2d(
+            cut.mask(test),
+            is_rc,
+            test["teff_phot"].to_numpy(),
+            test["logg_phot"].to_numpy(),
+            x_edges,
+            y_edges,
+            min_count=min_count,
+        )
         numbers[name] = grid
         for row, key in enumerate(("completeness", "contamination")):
             ax = axes[row, col]
@@ -95,7 +141,9 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     test, is_rc = _test(scored)
     selected = cut.mask(test)
     by_b = metrics.binned_metrics(selected, is_rc, np.abs(test["b"].to_numpy()), [0, 5, 10, 20, 30, 45, 90])
-    by_err = metrics.binned_metrics(selected, is_rc, test["w1sigmpro"].to_numpy(), [0.02, 0.025, 0.03, 0.04, 0.06, 0.1, 0.3])
+    by_err = metrics.binned_metrics(
+        selected, is_rc, test["w1sigmpro"].to_numpy(), [0.02, 0.025, 0.03, 0.04, 0.06, 0.1, 0.3]
+    )
     fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.7, 2.0))
     for ax, binned, label in ((axes[0], by_b, "|b| (deg)"), (axes[1], by_err, "σ(W1) (mag)")):
         centres = 0.5 * (binned["edges"][1:] + binned["edges"][:-1])
@@ -114,15 +162,36 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.8])
     ax_xy, ax_rz, ax_sky = (fig.add_subplot(grid[i]) for i in range(3))
     numbers = {"n": len(sample)}
-    xy, *_ = ax_xy.hist2d(sample["x_gc"], sample["y_gc"], bins=120, range=[[-20, 20], [-20, 20]], cmap="viridis", cmin=1,
-                          norm=matplotlib.colors.LogNorm())
+    xy, *_ = ax_xy.hist2d(
+        sample["x_gc"],
+        sample["y_gc"],
+        bins=120,
+        range=[[-20, 20], [-20, 20]],
+        cmap="viridis",
+        cmin=1,
+        norm=matplotlib.colors.LogNorm(),
+    )
     ax_xy.set(xlabel="X (kpc)", ylabel="Y (kpc)", aspect="equal")
-    rz, *_ = ax_rz.hist2d(sample["r_gc"], sample["z_gc"], bins=120, range=[[0, 25], [-10, 10]], cmap="viridis", cmin=1,
-                          norm=matplotlib.colors.LogNorm())
+    rz, *_ = ax_rz.hist2d(
+        sample["r_gc"],
+        sample["z_gc"],
+        bins=120,
+        range=[[0, 25], [-10, 10]],
+        cmap="viridis",
+        cmin=1,
+        norm=matplotlib.colors.LogNorm(),
+    )
     ax_rz.set(xlabel="R (kpc)", ylabel="Z (kpc)")
     x, y = hammer_aitoff(sample["l"].to_numpy(), sample["b"].to_numpy())
-    sky, *_ = ax_sky.hist2d(x, y, bins=[240, 120], range=[[-2.83, 2.83], [-1.42, 1.42]], cmap="viridis", cmin=1,
-                            norm=matplotlib.colors.LogNorm())
+    sky, *_ = ax_sky.hist2d(
+        x,
+        y,
+        bins=[240, 120],
+        range=[[-2.83, 2.83], [-1.42, 1.42]],
+        cmap="viridis",
+        cmin=1,
+        norm=matplotlib.colors.LogNorm(),
+    )
     ax_sky.set(aspect="equal", xticks=[], yticks=[], title="Galactic (l = 0 at centre, increasing left)")
     numbers.update(xy_counts=np.nan_to_num(xy), rz_counts=np.nan_to_num(rz), sky_counts=np.nan_to_num(sky))
     fig.tight_layout()
@@ -132,16 +201,31 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
 def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """Fig. 7: cumulative distance distribution, W1 of an unreddened RC on the top axis."""
     dist = np.sort(catalogue.loc[cut.mask(catalogue), "dist"].dropna().to_numpy())
-    numbers = {"n": int(dist.size), "beyond_10kpc": int(np.count_nonzero(dist > 10)), "beyond_20kpc": int(np.count_nonzero(dist > 20)),
-               "median_kpc": float(np.median(dist)) if dist.size else np.nan}
+    numbers = {
+        "n": int(dist.size),
+        "beyond_10kpc": int(np.count_nonzero(dist > 10)),
+        "beyond_20kpc": int(np.count_nonzero(dist > 20)),
+        "median_kpc": float(np.median(dist)) if dist.size else np.nan,
+    }
     fig, ax = plt.subplots(figsize=(COLUMN, 2.4))
     ax.plot(dist, np.arange(1, dist.size + 1), color=OKABE_ITO[5])
     ax.set(xlabel="RC distance (kpc)", ylabel="cumulative stars", xlim=(0, 25))
-    top = ax.secondary_xaxis("top", functions=(lambda d: distances.M_W1_RC + 5 * np.log10(np.maximum(d, 1e-3) * 100),
-                                               lambda w1: 10 ** ((w1 - distances.M_W1_RC) / 5) / 100))
+    top = ax.secondary_xaxis(
+        "top",
+        functions=(
+            lambda d: distances.M_W1_RC + 5 * np.log10(np.maximum(d, 1e-3) * 100),
+            lambda w1: 10 ** ((w1 - distances.M_W1_RC) / 5) / 100,
+        ),
+    )
     top.set_xlabel("W1 of an RC star without extinction (mag)")
-    ax.text(0.95, 0.05, f"> 10 kpc: {numbers['beyond_10kpc']:,}\n> 20 kpc: {numbers['beyond_20kpc']:,}", transform=ax.transAxes,
-            ha="right", va="bottom")
+    ax.text(
+        0.95,
+        0.05,
+        f"> 10 kpc: {numbers['beyond_10kpc']:,}\n> 20 kpc: {numbers['beyond_20kpc']:,}",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+    )
     fig.tight_layout()
     return fig, numbers
 
@@ -156,7 +240,9 @@ def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tupl
     index = np.digitize(dist, edges) - 1
     rc_med = np.array([np.median(err[index == i]) if np.any(index == i) else np.nan for i in range(len(centres))])
     plx_med = np.array([np.median(plx_err[index == i]) if np.any(index == i) else np.nan for i in range(len(centres))])
-    comparison = distances.compare_with_parallax(dist, err, sample["parallax"].to_numpy(float), sample["parallax_error"].to_numpy(float))
+    comparison = distances.compare_with_parallax(
+        dist, err, sample["parallax"].to_numpy(float), sample["parallax_error"].to_numpy(float)
+    )
     fig, ax = plt.subplots(figsize=(COLUMN, 2.3))
     ax.plot(centres, rc_med / centres, color=OKABE_ITO[6], label="RC distance")
     ax.plot(centres, plx_med / centres, color=OKABE_ITO[5], label="Gaia parallax")
@@ -175,11 +261,32 @@ def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any
     fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.7, 2.1))
     numbers = {}
     for ax, x, y, xlabel, ylabel, key, edges in (
-        (axes[0], colour_err, catalogue["teff_phot_err"].to_numpy(float), "σ(G − W2) (mag)", "σ Teff_phot (K)", "teff", np.geomspace(0.02, 0.3, 12)),
-        (axes[1], frac_plx, catalogue["logg_phot_err"].to_numpy(float), "σ_ϖ / ϖ", "σ log g_phot", "logg", np.geomspace(0.02, 3, 12)),
+        (
+            axes[0],
+            colour_err,
+            catalogue["teff_phot_err"].to_numpy(float),
+            "σ(G − W2) (mag)",
+            "σ Teff_phot (K)",
+            "teff",
+            np.geomspace(0.02, 0.3, 12),
+        ),
+        (
+            axes[1],
+            frac_plx,
+            catalogue["logg_phot_err"].to_numpy(float),
+            "σ_ϖ / ϖ",
+            "σ log g_phot",
+            "logg",
+            np.geomspace(0.02, 3, 12),
+        ),
     ):
         index = np.digitize(x, edges) - 1
-        med = np.array([np.nanmedian(y[index == i]) if np.count_nonzero(index == i) >= 10 else np.nan for i in range(len(edges) - 1)])
+        med = np.array(
+            [
+                np.nanmedian(y[index == i]) if np.count_nonzero(index == i) >= 10 else np.nan
+                for i in range(len(edges) - 1)
+            ]
+        )
         centres = np.sqrt(edges[1:] * edges[:-1])
         numbers[key] = {"centres": centres, "median": med}
         ax.plot(centres, med, "o-", color=OKABE_ITO[5], ms=3)
@@ -188,18 +295,28 @@ def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any
     return fig, numbers
 
 
-def figure_saliency(models: StagedModels, catalogue: pd.DataFrame, *, max_stars: int = 200_000, seed: int = 0) -> tuple[Figure, dict[str, Any]]:
+def figure_saliency(
+    models: StagedModels, catalogue: pd.DataFrame, *, max_stars: int = 200_000, seed: int = 0
+) -> tuple[Figure, dict[str, Any]]:
     """Fig. 8: ∂ΔP/∂m per band, averaged in Teff–log g bins and in the RC and RGB regions."""
     rng = np.random.default_rng(seed)
-    rows = catalogue if len(catalogue) <= max_stars else catalogue.iloc[np.sort(rng.choice(len(catalogue), max_stars, replace=False))]
+    rows = (
+        catalogue
+        if len(catalogue) <= max_stars
+        else catalogue.iloc[np.sort(rng.choice(len(catalogue), max_stars, replace=False))]
+    )
     grads = saliency.input_gradients(models.stage3, rows[list(FEATURES)].to_numpy(np.float32), "deltap")
     teff, logg = rows["teff_phot"].to_numpy(float), rows["logg_phot"].to_numpy(float)
     rc_box = (teff > 4500) & (teff < 5100) & (logg > 2.2) & (logg < 2.8)
     rgb = (logg > 2.9) & (logg < 3.4)
-    table = pd.DataFrame({"band": [SHORT[b] for b in BANDS],
-                          "mean_dP_dm_rc_region": grads[rc_box, : len(BANDS)].mean(0) if rc_box.any() else np.nan,
-                          "mean_dP_dm_rgb_region": grads[rgb, : len(BANDS)].mean(0) if rgb.any() else np.nan,
-                          "mean_abs_dP_dm": np.abs(grads[:, : len(BANDS)]).mean(0)})
+    table = pd.DataFrame(
+        {
+            "band": [SHORT[b] for b in BANDS],
+            "mean_dP_dm_rc_region": grads[rc_box, : len(BANDS)].mean(0) if rc_box.any() else np.nan,
+            "mean_dP_dm_rgb_region": grads[rgb, : len(BANDS)].mean(0) if rgb.any() else np.nan,
+            "mean_abs_dP_dm": np.abs(grads[:, : len(BANDS)]).mean(0),
+        }
+    )
     x_edges, y_edges = np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11)
     h_map = saliency.binned_mean(grads[:, BANDS.index("h_m")], teff, logg, x_edges, y_edges)
     fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.8, 2.3))
@@ -231,7 +348,9 @@ def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]
     rgb = stellar.absolute_magnitudes(teff, logg, feh, cn_rgb, m_ks)
     rc = stellar.absolute_magnitudes(teff, logg, feh, cn_rc, m_ks)
     diff = np.array([float(rc[b][0] - rgb[b][0]) for b in BANDS])
-    noise = np.array([float(np.median(catalogue[BAND_ERRORS[b]])) if BAND_ERRORS[b] in catalogue else np.nan for b in BANDS])
+    noise = np.array(
+        [float(np.median(catalogue[BAND_ERRORS[b]])) if BAND_ERRORS[b] in catalogue else np.nan for b in BANDS]
+    )
     fig, ax = plt.subplots(figsize=(COLUMN, 2.2))
     positions = np.arange(len(BANDS))
     ax.bar(positions, diff, color=OKABE_ITO[6], label="M(RC) − M(RGB), same Teff, log g, [Fe/H]")
@@ -241,15 +360,29 @@ def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]
     ax.set(ylabel="mag")
     ax.legend(loc="lower left")
     fig.tight_layout()
-    return fig, {"difference": dict(zip(BANDS, diff, strict=True)), "noise": dict(zip(BANDS, noise, strict=True)),
-                 "delta_cn": float(cn_rc[0] - cn_rgb[0])}
+    return fig, {
+        "difference": dict(zip(BANDS, diff, strict=True)),
+        "noise": dict(zip(BANDS, noise, strict=True)),
+        "delta_cn": float(cn_rc[0] - cn_rgb[0]),
+    }
 
 
-FIGURES = ("predictions", "kiel_rates", "contamination_trends", "galaxy", "distance_cdf", "distance_precision",
-           "uncertainties", "saliency", "cn_signature")
+FIGURES = (
+    "predictions",
+    "kiel_rates",
+    "contamination_trends",
+    "galaxy",
+    "distance_cdf",
+    "distance_precision",
+    "uncertainties",
+    "saliency",
+    "cn_signature",
+)
 
 
-def make_all(catalogue: pd.DataFrame, scored: pd.DataFrame, models: StagedModels | None, cut: Cut = TIER2) -> dict[str, tuple[Figure, dict[str, Any]]]:
+def make_all(
+    catalogue: pd.DataFrame, scored: pd.DataFrame, models: StagedModels | None, cut: Cut = TIER2
+) -> dict[str, tuple[Figure, dict[str, Any]]]:
     """Every figure for a cut. ``cn_signature`` needs the mock's ``true_*`` columns; ``saliency`` needs models."""
     out = {
         "predictions": figure_predictions(scored),

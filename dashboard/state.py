@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import param
-
 from redclump.core import metrics
 from redclump.core.selection import PRESETS, Cut
 
@@ -27,8 +26,17 @@ COLOUR_COLUMNS: dict[str, str | None] = {
     "mean P(RC)": "p_rc",
 }
 CUT_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
-URL_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "colour_by", "cnorm",
-              "sky_projection")
+URL_PARAMS = (
+    "dp_min",
+    "dnu_max",
+    "teff_min",
+    "abs_b_min",
+    "dp_frac_err_max",
+    "p_rc_min",
+    "colour_by",
+    "cnorm",
+    "sky_projection",
+)
 
 
 class ExplorerState(param.Parameterized):
@@ -36,16 +44,33 @@ class ExplorerState(param.Parameterized):
 
     dp_min = param.Number(225.0, label="ΔP min (s)", bounds=(DP_FLOOR, 400.0), step=1.0, doc="ΔP_phot lower limit (s)")
     dnu_max = param.Number(5.5, label="Δν max (µHz)", bounds=(1.0, 20.0), step=0.05, doc="Δν_phot upper limit (µHz)")
-    teff_min = param.Number(3500.0, label="Teff min (K)", bounds=(3500.0, 5500.0), step=10.0, doc="Teff_phot lower limit (K); 3500 = off")
+    teff_min = param.Number(
+        3500.0, label="Teff min (K)", bounds=(3500.0, 5500.0), step=10.0, doc="Teff_phot lower limit (K); 3500 = off"
+    )
     abs_b_min = param.Number(0.0, label="|b| min (deg)", bounds=(0.0, 90.0), step=1.0, doc="|b| lower limit (deg)")
-    dp_frac_err_max = param.Number(2.0, label="max σ(ΔP)/ΔP", bounds=(0.05, 2.0), step=0.01, doc="σ(ΔP)/ΔP upper limit; 2 = off")
+    dp_frac_err_max = param.Number(
+        2.0, label="max σ(ΔP)/ΔP", bounds=(0.05, 2.0), step=0.01, doc="σ(ΔP)/ΔP upper limit; 2 = off"
+    )
     p_rc_min = param.Number(0.0, label="P(RC) min", bounds=(0.0, 1.0), step=0.01, doc="P(RC) lower limit; 0 = off")
-    colour_by = param.Selector(objects=list(COLOUR_COLUMNS), label="Colour by", default="density", doc="What the views' colour shows")
-    cnorm = param.Selector(objects=["eq_hist", "log", "linear"], label="Colour normalisation", default="eq_hist", doc="Colour normalisation")
-    sky_projection = param.Selector(objects=["Hammer–Aitoff", "l–b"], label="Sky projection", default="Hammer–Aitoff", doc="Sky view projection")
+    colour_by = param.Selector(
+        objects=list(COLOUR_COLUMNS), label="Colour by", default="density", doc="What the views' colour shows"
+    )
+    cnorm = param.Selector(
+        objects=["eq_hist", "log", "linear"],
+        label="Colour normalisation",
+        default="eq_hist",
+        doc="Colour normalisation",
+    )
+    sky_projection = param.Selector(
+        objects=["Hammer–Aitoff", "l–b"], label="Sky projection", default="Hammer–Aitoff", doc="Sky view projection"
+    )
     hover = param.Boolean(False, doc="Hover details on the views (costly)")
     region = param.Parameter(None, doc="Linked box selection: (x column, y column, x0, x1, y0, y1) or None")
-    show_truth = param.Boolean(False, label="Overlay truth-set test stars (seismic view)", doc="Overlay truth-set test stars on the seismic view")
+    show_truth = param.Boolean(
+        False,
+        label="Overlay truth-set test stars (seismic view)",
+        doc="Overlay truth-set test stars on the seismic view",
+    )
 
     def __init__(self, data: AppData, **params: Any) -> None:
         self.data = data
@@ -61,10 +86,13 @@ class ExplorerState(param.Parameterized):
     def cut(self) -> Cut:
         """The current cut; thresholds at their 'off' end are left out."""
         return Cut(
-            dp_min=self.dp_min, dnu_max=self.dnu_max,
+            dp_min=self.dp_min,
+            dnu_max=self.dnu_max,
             teff_min=None if self.teff_min <= self.param.teff_min.bounds[0] else self.teff_min,
             abs_b_min=None if self.abs_b_min <= 0 else self.abs_b_min,
-            dp_frac_err_max=None if self.dp_frac_err_max >= self.param.dp_frac_err_max.bounds[1] else self.dp_frac_err_max,
+            dp_frac_err_max=None
+            if self.dp_frac_err_max >= self.param.dp_frac_err_max.bounds[1]
+            else self.dp_frac_err_max,
             p_rc_min=None if self.p_rc_min <= 0 else self.p_rc_min,
         )
 
@@ -72,9 +100,12 @@ class ExplorerState(param.Parameterized):
         """Set the sliders to a published cut (tier1, tier2, highlat)."""
         cut = PRESETS[name]
         self.param.update(
-            dp_min=cut.dp_min, dnu_max=cut.dnu_max,
+            dp_min=cut.dp_min,
+            dnu_max=cut.dnu_max,
             teff_min=cut.teff_min if cut.teff_min is not None else self.param.teff_min.bounds[0],
-            abs_b_min=cut.abs_b_min or 0.0, dp_frac_err_max=self.param.dp_frac_err_max.bounds[1], p_rc_min=0.0,
+            abs_b_min=cut.abs_b_min or 0.0,
+            dp_frac_err_max=self.param.dp_frac_err_max.bounds[1],
+            p_rc_min=0.0,
         )
 
     def _region_mask(self, frame: Any) -> np.ndarray | None:
@@ -121,14 +152,23 @@ class ExplorerState(param.Parameterized):
         stats = metrics.selection_metrics(test_mask, self.data.test_is_rc)
         cat = self.data.catalogue
         reweighted = metrics.reweighted_contamination(
-            test_mask, self.data.test_is_rc, self.data.test_strata, self.data.catalogue_strata[mask],
-            self.data.n_strata, n_boot=50, seed=0,
+            test_mask,
+            self.data.test_is_rc,
+            self.data.test_strata,
+            self.data.catalogue_strata[mask],
+            self.data.n_strata,
+            n_boot=50,
+            seed=0,
         )
         dist = cat["dist"].to_numpy()[mask] if "dist" in cat else np.array([])
         return {
-            **stats, "n_catalogue": int(mask.sum()), "reweighted": reweighted,
-            "beyond_10kpc": int(np.count_nonzero(dist > 10)), "beyond_20kpc": int(np.count_nonzero(dist > 20)),
-            "cut_text": self.cut().text(), "region_text": self.region_text(),
+            **stats,
+            "n_catalogue": int(mask.sum()),
+            "reweighted": reweighted,
+            "beyond_10kpc": int(np.count_nonzero(dist > 10)),
+            "beyond_20kpc": int(np.count_nonzero(dist > 20)),
+            "cut_text": self.cut().text(),
+            "region_text": self.region_text(),
         }
 
     def region_text(self) -> str:
@@ -141,20 +181,33 @@ class ExplorerState(param.Parameterized):
     def kiel_contamination(self) -> dict[str, np.ndarray]:
         test = self.data.test
         return metrics.binned_metrics_2d(
-            self.test_mask(), self.data.test_is_rc, test["teff_phot"].to_numpy(), test["logg_phot"].to_numpy(),
-            np.linspace(4000, 5400, 15), np.linspace(1.5, 3.5, 11), min_count=5,
+            self.test_mask(),
+            self.data.test_is_rc,
+            test["teff_phot"].to_numpy(),
+            test["logg_phot"].to_numpy(),
+            np.linspace(4000, 5400, 15),
+            np.linspace(1.5, 3.5, 11),
+            min_count=5,
         )
 
     @param.depends("dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
     def tradeoff(self) -> dict[str, np.ndarray]:
         """Completeness vs contamination as ΔP_min varies, other cuts fixed."""
         base = self.cut()
-        return metrics.tradeoff_curve(base, "dp_min", np.linspace(DP_FLOOR, 350, 81), self.data.test, self.data.test_is_rc)
+        return metrics.tradeoff_curve(
+            base, "dp_min", np.linspace(DP_FLOOR, 350, 81), self.data.test, self.data.test_is_rc
+        )
 
     def command(self, out: str = "sample.parquet") -> str:
         """The equivalent `redclump select` command line."""
-        flags = {"dp_min": "--dp-min", "dnu_max": "--dnu-max", "teff_min": "--teff-min", "abs_b_min": "--abs-b-min",
-                 "dp_frac_err_max": "--dp-frac-err-max", "p_rc_min": "--p-rc-min"}
+        flags = {
+            "dp_min": "--dp-min",
+            "dnu_max": "--dnu-max",
+            "teff_min": "--teff-min",
+            "abs_b_min": "--abs-b-min",
+            "dp_frac_err_max": "--dp-frac-err-max",
+            "p_rc_min": "--p-rc-min",
+        }
         parts = ["redclump select"]
         for name, value in self.cut().to_dict().items():
             if value is not None and name in flags:

@@ -59,7 +59,17 @@ class SelectionCache(param.Parameterized):
         return pd.DataFrame({name: cat[name].to_numpy()[index] for name in names})
 
 
-def aggregate(frame: pd.DataFrame, x: str, y: str, colour: str | None, x_range: tuple[float, float], y_range: tuple[float, float], *, width: int = WIDTH, height: int = HEIGHT) -> Any:
+def aggregate(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    colour: str | None,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    *,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> Any:
     canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=x_range, y_range=y_range)
     agg = ds.count() if colour is None else ds.mean(colour)
     return canvas.points(frame, x, y, agg=agg)
@@ -101,9 +111,21 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
             state.region = (x, y, x0, x1, y0, y1)
 
     bounds.add_subscriber(on_bounds)
-    opts = dict(cmap=CMAP, colorbar=True, width=WIDTH, height=HEIGHT, tools=["box_select"],
-                invert_xaxis=invert_x, invert_yaxis=invert_y, xlabel=x_label, ylabel=y_label,
-                xlim=x_full, ylim=y_full, default_tools=["pan", "wheel_zoom", "reset"], active_tools=["wheel_zoom"])
+    opts = dict(
+        cmap=CMAP,
+        colorbar=True,
+        width=WIDTH,
+        height=HEIGHT,
+        tools=["box_select"],
+        invert_xaxis=invert_x,
+        invert_yaxis=invert_y,
+        xlabel=x_label,
+        ylabel=y_label,
+        xlim=x_full,
+        ylim=y_full,
+        default_tools=["pan", "wheel_zoom", "reset"],
+        active_tools=["wheel_zoom"],
+    )
     if name == "sky":
         opts.update(xaxis=None, yaxis=None, data_aspect=1.0, responsive=False)
     return dmap.opts(**opts).apply.opts(cnorm=state.param.cnorm)
@@ -121,13 +143,17 @@ def graticule() -> hv.Overlay:
     labels = []
     for l_deg in (120, 60, 0, -60, -120):
         x, y = hammer_aitoff(np.array([l_deg % 360]), np.array([0.0]))
-        labels.append(hv.Text(float(x[0]), float(y[0]) - 0.06, f"{l_deg % 360}°").opts(text_font_size="8pt", text_color="grey"))
+        labels.append(
+            hv.Text(float(x[0]), float(y[0]) - 0.06, f"{l_deg % 360}°").opts(text_font_size="8pt", text_color="grey")
+        )
     return hv.Path(paths).opts(color="grey", alpha=0.5, line_width=0.7) * hv.Overlay(labels)
 
 
 def cut_lines(state: ExplorerState) -> hv.DynamicMap:
     def lines(dp_min: float, dnu_max: float) -> hv.Overlay:
-        return hv.HLine(dp_min).opts(color="red", line_dash="dashed") * hv.VLine(dnu_max).opts(color="red", line_dash="dashed")
+        return hv.HLine(dp_min).opts(color="red", line_dash="dashed") * hv.VLine(dnu_max).opts(
+            color="red", line_dash="dashed"
+        )
 
     return hv.DynamicMap(pn_bind(lines, state, ["dp_min", "dnu_max"]))
 
@@ -143,13 +169,20 @@ def truth_overlay(state: ExplorerState) -> hv.DynamicMap:
         if not show_truth:
             return hv.RGB(np.zeros((2, 2, 4), dtype=np.uint8), bounds=(0, DP_FLOOR, 12, 400))
         test = state.data.test
-        frame = pd.DataFrame({"dnu_phot": test["dnu_phot"].to_numpy(), "dp_phot": test["dp_phot"].to_numpy(),
-                              "class": pd.Categorical(test["class"].astype(str), categories=["RC", "RGB", "2CL"])})
+        frame = pd.DataFrame(
+            {
+                "dnu_phot": test["dnu_phot"].to_numpy(),
+                "dp_phot": test["dp_phot"].to_numpy(),
+                "class": pd.Categorical(test["class"].astype(str), categories=["RC", "RGB", "2CL"]),
+            }
+        )
         canvas = ds.Canvas(plot_width=WIDTH, plot_height=HEIGHT, x_range=(0, 12), y_range=(DP_FLOOR, 400))
         agg = canvas.points(frame, "dnu_phot", "dp_phot", agg=ds.count_cat("class"))
         import datashader.transfer_functions as tf
 
-        img = tf.spread(tf.shade(agg, color_key={"RC": "#D55E00", "RGB": "#0072B2", "2CL": "#009E73"}, how="eq_hist"), px=1)
+        img = tf.spread(
+            tf.shade(agg, color_key={"RC": "#D55E00", "RGB": "#0072B2", "2CL": "#009E73"}, how="eq_hist"), px=1
+        )
         return hv.RGB(np.array(img.to_pil()), bounds=(0, DP_FLOOR, 12, 400))
 
     return hv.DynamicMap(pn_bind(overlay, state, ["show_truth"]))
@@ -158,12 +191,24 @@ def truth_overlay(state: ExplorerState) -> hv.DynamicMap:
 def kiel_map_view(state: ExplorerState) -> hv.DynamicMap:
     def mesh(**_: Any) -> hv.QuadMesh:
         grid = state.kiel_contamination()
-        return hv.QuadMesh((grid["x_edges"], grid["y_edges"], grid["contamination"].T), kdims=["Teff_phot", "log g_phot"],
-                           vdims=["contamination"])
+        return hv.QuadMesh(
+            (grid["x_edges"], grid["y_edges"], grid["contamination"].T),
+            kdims=["Teff_phot", "log g_phot"],
+            vdims=["contamination"],
+        )
 
     dmap = hv.DynamicMap(mesh, streams=[hv.streams.Params(state, CUT_PARAMS)])
-    return dmap.opts(cmap="cividis", colorbar=True, clim=(0, 1), width=360, height=260, invert_xaxis=True, invert_yaxis=True,
-                     title="contamination of the cut (test split)", tools=["hover"])
+    return dmap.opts(
+        cmap="cividis",
+        colorbar=True,
+        clim=(0, 1),
+        width=360,
+        height=260,
+        invert_xaxis=True,
+        invert_yaxis=True,
+        title="contamination of the cut (test split)",
+        tools=["hover"],
+    )
 
 
 def tradeoff_view(state: ExplorerState) -> hv.DynamicMap:
@@ -179,17 +224,29 @@ def tradeoff_view(state: ExplorerState) -> hv.DynamicMap:
         curve = state.tradeoff()
         now = state.numbers()
         return (
-            hv.Curve((curve["contamination"], curve["completeness"]), "contamination", "completeness").opts(color="grey")
-            * hv.Points(preset_points, ["contamination", "completeness"], ["preset"]).opts(color="black", marker="square", size=8)
-            * hv.Labels(preset_points, ["contamination", "completeness"], "preset").opts(yoffset=0.05, text_font_size="8pt")
-            * hv.Points([(now["contamination"], now["completeness"])], ["contamination", "completeness"]).opts(color="red", size=10)
+            hv.Curve((curve["contamination"], curve["completeness"]), "contamination", "completeness").opts(
+                color="grey"
+            )
+            * hv.Points(preset_points, ["contamination", "completeness"], ["preset"]).opts(
+                color="black", marker="square", size=8
+            )
+            * hv.Labels(preset_points, ["contamination", "completeness"], "preset").opts(
+                yoffset=0.05, text_font_size="8pt"
+            )
+            * hv.Points([(now["contamination"], now["completeness"])], ["contamination", "completeness"]).opts(
+                color="red", size=10
+            )
         )
 
     dmap = hv.DynamicMap(plot, streams=[hv.streams.Params(state, CUT_PARAMS)])
-    return dmap.opts(hv.opts.Overlay(width=360, height=260, xlim=(0, 0.8), ylim=(0, 1.05), title="trade-off (ΔP_min varies)"))
+    return dmap.opts(
+        hv.opts.Overlay(width=360, height=260, xlim=(0, 0.8), ylim=(0, 1.05), title="trade-off (ΔP_min varies)")
+    )
 
 
-def render_png(state: ExplorerState, cache: SelectionCache, name: str, *, width: int = 1600, height: int = 900) -> bytes:
+def render_png(
+    state: ExplorerState, cache: SelectionCache, name: str, *, width: int = 1600, height: int = 900
+) -> bytes:
     """A full-resolution PNG of a view's current selection (server-side datashader shading)."""
     import datashader.transfer_functions as tf
 

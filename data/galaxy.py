@@ -71,9 +71,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component("thin_5-7", "thin", (5.0, 7.0), ((1.0, -0.14, 0.17),), 7.3e6, 2.6, 0.440, 0.264),
     Component("thin_7-10", "thin", (7.0, 10.0), ((1.0, -0.37, 0.20),), 1.6e7, 2.6, 0.445, 0.267),
     Component("thick", "thick", (11.0, 13.0), ((1.0, -0.78, 0.30),), 2.14e6, 2.2, 0.903),
-    Component(
-        "bulge", "bulge", (8.0, 12.0), ((0.323, -0.31, 0.31), (0.677, 0.26, 0.20)), 1.32585e10
-    ),
+    Component("bulge", "bulge", (8.0, 12.0), ((0.323, -0.31, 0.31), (0.677, 0.26, 0.20)), 1.32585e10),
     Component("halo", "halo", (12.0, 14.0), ((1.0, -1.78, 0.50),), 9.32e3),
 )
 
@@ -122,9 +120,7 @@ def _inverse_cdf(grid: FloatArray, pdf: FloatArray, uniform: FloatArray) -> Floa
     return np.interp(uniform * cdf[-1], cdf, grid)
 
 
-def sample_positions(
-    comp: Component, n: int, rng: np.random.Generator
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+def sample_positions(comp: Component, n: int, rng: np.random.Generator) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Draw ``n`` Galactocentric positions (x, y, z in kpc) from a component's density.
 
     Examples

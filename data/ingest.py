@@ -71,7 +71,9 @@ class ColumnMap:
             raise MapError(msg) from None
         unknown = set(data) - {"kind", "columns", "defaults", "description"}
         if unknown:
-            msg = f"{source}: unknown key(s) {', '.join(sorted(unknown))} (expected kind, columns, defaults, description)"
+            msg = (
+                f"{source}: unknown key(s) {', '.join(sorted(unknown))} (expected kind, columns, defaults, description)"
+            )
             raise MapError(msg)
         kind = data.get("kind")
         if kind is not None and kind not in REQUIRED:
@@ -171,7 +173,9 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
     import astropy.units as u
 
     frame, declared = read_table(path)
-    missing_in_file = [f"'{col}' (for {canonical})" for canonical, (col, _) in column_map.columns.items() if col not in frame.columns]
+    missing_in_file = [
+        f"'{col}' (for {canonical})" for canonical, (col, _) in column_map.columns.items() if col not in frame.columns
+    ]
     if missing_in_file:
         hints = []
         for canonical, (col, _) in column_map.columns.items():
@@ -195,7 +199,9 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
         array = values.to_numpy()
         if file_unit and target and canonical != "source_id":
             try:
-                array = (np.asarray(array, np.float64) * _parse_unit(file_unit, where=f"{path}: column '{col}'")).to_value(u.Unit(target))
+                array = (
+                    np.asarray(array, np.float64) * _parse_unit(file_unit, where=f"{path}: column '{col}'")
+                ).to_value(u.Unit(target))
             except u.UnitConversionError:
                 msg = f"{path}: column '{col}' (for {canonical}) is in {file_unit}, which cannot convert to {target}"
                 raise IngestError(msg) from None
@@ -227,7 +233,9 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
             if bad:
                 msg = f"{path}: column '{column_map.columns.get(name, (name,))[0]}' (for {name}) has {bad} value(s) outside [{lo:g}, {hi:g}] deg"
                 raise IngestError(msg)
-    numeric_required = [c for c in REQUIRED[kind] if c not in ("class", "split", "source_id", "deltap", "deltanu", "class")]
+    numeric_required = [
+        c for c in REQUIRED[kind] if c not in ("class", "split", "source_id", "deltap", "deltanu", "class")
+    ]
     keep = np.ones(len(out), dtype=bool)
     dropped: dict[str, int] = {}
     for name in numeric_required:
@@ -237,7 +245,9 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
             dropped[f"non-finite {name}"] = newly
         keep &= finite
     if not keep.any():
-        msg = f"{path}: every row has a non-finite required value ({', '.join(f'{k}: {v}' for k, v in dropped.items())})"
+        msg = (
+            f"{path}: every row has a non-finite required value ({', '.join(f'{k}: {v}' for k, v in dropped.items())})"
+        )
         raise IngestError(msg)
     result = out[keep].reset_index(drop=True)
     for name in result.columns:
@@ -263,7 +273,9 @@ def write_ingested(frame: pd.DataFrame, workdir: Path, kind: Kind, report: dict[
     try:
         frame.to_parquet(tmp_dir / "part-00000.parquet", index=False)
         name = "_manifest.json"
-        (tmp_dir / name).write_text(json.dumps({**manifest, "settings": {"ingested": report}, "summary": report}, indent=2))
+        (tmp_dir / name).write_text(
+            json.dumps({**manifest, "settings": {"ingested": report}, "summary": report}, indent=2)
+        )
         if (workdir / folder).exists():
             shutil.rmtree(workdir / folder)
         os.replace(tmp_dir, workdir / folder)

@@ -16,7 +16,6 @@ giant/dwarf stage, so a run takes minutes rather than hours.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 import logging
 import os
 import shutil
@@ -37,13 +36,13 @@ from .schema import BANDS, SPLITS
 
 __all__ = [
     "BLOCK_STARS",
-    "check_workdir",
-    "giant_weights",
-    "read_manifest",
     "DEFAULT_STARS",
     "MockConfig",
     "MockError",
+    "check_workdir",
     "generate_block",
+    "giant_weights",
+    "read_manifest",
     "split_of",
     "write_mock",
 ]
@@ -133,8 +132,16 @@ def _giant_positions(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     for comp, count in zip(galaxy.COMPONENTS, counts, strict=True):
         x, y, z = galaxy.sample_positions(comp, int(count), rng)
         age = rng.uniform(*comp.age_gyr, int(count))
-        parts.append({"x": x, "y": y, "z": z, "age": age, "feh": _feh(comp, int(count), rng),
-                      "component": np.full(int(count), comp.name, dtype=object)})
+        parts.append(
+            {
+                "x": x,
+                "y": y,
+                "z": z,
+                "age": age,
+                "feh": _feh(comp, int(count), rng),
+                "component": np.full(int(count), comp.name, dtype=object),
+            }
+        )
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
@@ -157,11 +164,16 @@ def _dwarf_positions(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
             ys.append(y[near])
             zs.append(z[near])
             have += int(near.sum())
-        parts.append({
-            "x": np.concatenate(xs)[:count], "y": np.concatenate(ys)[:count],
-            "z": np.concatenate(zs)[:count], "age": rng.uniform(*comp.age_gyr, count),
-            "feh": _feh(comp, count, rng), "component": np.full(count, comp.name, dtype=object),
-        })
+        parts.append(
+            {
+                "x": np.concatenate(xs)[:count],
+                "y": np.concatenate(ys)[:count],
+                "z": np.concatenate(zs)[:count],
+                "age": rng.uniform(*comp.age_gyr, count),
+                "feh": _feh(comp, count, rng),
+                "component": np.full(count, comp.name, dtype=object),
+            }
+        )
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
@@ -178,7 +190,9 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
     params = {key: np.concatenate([giant_params[key], dwarf_params[key]]) for key in giant_params}
 
     frame = Galactocentric(
-        x=pos["x"] * u.kpc, y=pos["y"] * u.kpc, z=pos["z"] * u.kpc,
+        x=pos["x"] * u.kpc,
+        y=pos["y"] * u.kpc,
+        z=pos["z"] * u.kpc,
         galcen_distance=np.hypot(galaxy.R0_KPC, galaxy.Z_SUN_KPC) * u.kpc,
         z_sun=galaxy.Z_SUN_KPC * u.kpc,
     )
@@ -195,17 +209,30 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
 
     source_id = (np.int64(index) << np.int64(22)) + np.arange(n, dtype=np.int64)
     columns: dict[str, Any] = {
-        "source_id": source_id, "ra": ra, "dec": dec, "l": l_deg, "b": b_deg,
-        "parallax": observed["parallax"], "parallax_error": observed["parallax_error"],
+        "source_id": source_id,
+        "ra": ra,
+        "dec": dec,
+        "l": l_deg,
+        "b": b_deg,
+        "parallax": observed["parallax"],
+        "parallax_error": observed["parallax_error"],
     }
     for band in BANDS:
         columns[band] = observed[band]
         columns[surveys.BAND_ERRORS[band]] = observed[surveys.BAND_ERRORS[band]]
     truth = {
-        "true_state": params["state"], "true_component": pos["component"],
-        "true_teff": params["teff"], "true_logg": params["logg"], "true_feh": pos["feh"],
-        "true_mass": params["mass"], "true_age": pos["age"], "true_cn": params["cn"],
-        "true_dp": params["dp"], "true_dnu": params["dnu"], "true_dist": dist, "true_av": a_v,
+        "true_state": params["state"],
+        "true_component": pos["component"],
+        "true_teff": params["teff"],
+        "true_logg": params["logg"],
+        "true_feh": pos["feh"],
+        "true_mass": params["mass"],
+        "true_age": pos["age"],
+        "true_cn": params["cn"],
+        "true_dp": params["dp"],
+        "true_dnu": params["dnu"],
+        "true_dist": dist,
+        "true_av": a_v,
         "true_m_ks": params["m_ks"],
     }
     for key, value in truth.items():
@@ -215,19 +242,25 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
         table[key] = table[key].astype("category")
 
     g_mag = table["phot_g_mean_mag"].to_numpy(np.float64)
-    prob = config.truth_fraction * surveys.truthset_probability(
-        table["l"].to_numpy(), table["b"].to_numpy(), table["dec"].to_numpy(), g_mag
-    ) / 0.1
+    prob = (
+        config.truth_fraction
+        * surveys.truthset_probability(table["l"].to_numpy(), table["b"].to_numpy(), table["dec"].to_numpy(), g_mag)
+        / 0.1
+    )
     chosen = rng.random(len(table)) < np.clip(prob, 0.0, 1.0)
     chosen_rows = table[chosen].reset_index(drop=True)
     state = chosen_rows["true_state"].astype(str).to_numpy()
     labels = surveys.spectroscopic_labels(
-        {"state": state, "teff": chosen_rows["true_teff"].to_numpy(np.float64),
-         "logg": chosen_rows["true_logg"].to_numpy(np.float64),
-         "feh": chosen_rows["true_feh"].to_numpy(np.float64),
-         "dp": chosen_rows["true_dp"].to_numpy(np.float64),
-         "dnu": chosen_rows["true_dnu"].to_numpy(np.float64)},
-        g_mag[chosen], rng,
+        {
+            "state": state,
+            "teff": chosen_rows["true_teff"].to_numpy(np.float64),
+            "logg": chosen_rows["true_logg"].to_numpy(np.float64),
+            "feh": chosen_rows["true_feh"].to_numpy(np.float64),
+            "dp": chosen_rows["true_dp"].to_numpy(np.float64),
+            "dnu": chosen_rows["true_dnu"].to_numpy(np.float64),
+        },
+        g_mag[chosen],
+        rng,
     )
     truthset = chosen_rows.assign(**labels)
     truthset["class"] = truthset["class"].astype(pd.CategoricalDtype(["RC", "RGB", "2CL"]))
@@ -278,7 +311,9 @@ def _summary(config: MockConfig, tables: list[dict[str, Any]], workdir: Path, el
     }
 
 
-def _partition_task(config: MockConfig, blocks: list[int], dust: galaxy.DustModel, out_dir: str, part: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _partition_task(
+    config: MockConfig, blocks: list[int], dust: galaxy.DustModel, out_dir: str, part: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     tables, truths = [], []
     for index in blocks:
         table, truth = generate_block(config, index, dust)

@@ -82,18 +82,47 @@ _GHB_VH = (0.5321, 0.2649, -0.0146, -0.0069, 0.0211, 0.0009)
 # Casagrande et al. 2021 DR2 (a0…a14), physics.md §3.2, with validity ranges for giants.
 _CAS = {
     "phot_g_mean_mag": (
-        (8103.2039, -1857.7194, 0, 73.1834, -1.7576, 236.0335, -345.9070, 170.4915, -28.8549, 0,
-         -131.4548, 49.6232, 0, 0, 10.0777),
+        (
+            8103.2039,
+            -1857.7194,
+            0,
+            73.1834,
+            -1.7576,
+            236.0335,
+            -345.9070,
+            170.4915,
+            -28.8549,
+            0,
+            -131.4548,
+            49.6232,
+            0,
+            0,
+            10.0777,
+        ),
         (0.20, 3.90),
     ),
     "phot_bp_mean_mag": (
-        (8404.4760, -2265.1355, 403.4693, -27.9056, 0, 193.5820, -145.3724, 47.7998, -6.4572, 0,
-         -34.5438, -130.2559, 52.6470, -4.4777, 15.8249),
+        (
+            8404.4760,
+            -2265.1355,
+            403.4693,
+            -27.9056,
+            0,
+            193.5820,
+            -145.3724,
+            47.7998,
+            -6.4572,
+            0,
+            -34.5438,
+            -130.2559,
+            52.6470,
+            -4.4777,
+            15.8249,
+        ),
         (0.30, 5.30),
     ),
     "phot_rp_mean_mag": (
-        (8940.4628, -4450.6138, 1138.6816, 0, -10.5749, 0, -42.3037, 33.3365, 0, -3.2535, 0,
-         41.0402, 0, 0, -21.9922),
+        (8940.4628, -4450.6138, 1138.6816, 0, -10.5749, 0, -42.3037, 33.3365, 0, -3.2535, 0, 41.0402, 0, 0, -21.9922),
         (0.20, 2.70),
     ),
 }
@@ -138,9 +167,7 @@ def _cn_rgb(mass: FloatArray, feh: FloatArray, logg: FloatArray, rng: np.random.
     return np.where(pre_dredge, rng.normal(0, 0.05, mass.shape), cn - extra)
 
 
-def draw_giants(
-    age_gyr: FloatArray, feh: FloatArray, rng: np.random.Generator
-) -> dict[str, npt.NDArray[np.generic]]:
+def draw_giants(age_gyr: FloatArray, feh: FloatArray, rng: np.random.Generator) -> dict[str, npt.NDArray[np.generic]]:
     """Evolutionary state and true parameters for red giants drawn from given populations.
 
     Returns a dict of arrays: ``state`` (RGB/RC/2CL), ``teff``, ``logg``, ``mass``, ``cn``,
@@ -192,8 +219,7 @@ def draw_giants(
         np.clip(60 + 1.7 * dnu + rng.normal(0, 5, n), 40, 130),
     )
     state = np.select([clump, secondary], ["RC", "2CL"], "RGB").astype(object)
-    return {"state": state, "teff": teff, "logg": logg, "mass": mass, "cn": cn, "dnu": dnu,
-            "dp": dp, "m_ks": m_ks}
+    return {"state": state, "teff": teff, "logg": logg, "mass": mass, "cn": cn, "dnu": dnu, "dp": dp, "m_ks": m_ks}
 
 
 def draw_dwarfs(
@@ -204,7 +230,7 @@ def draw_dwarfs(
     m_to = np.minimum(turnoff_mass(age_gyr, feh), 1.6)
     subgiant = rng.random(n) < subgiant_fraction
     # Kroupa slope α = 2.3 between 0.6 M☉ and the turn-off, by inverse CDF.
-    lo, hi = 0.6 ** -1.3, np.maximum(m_to, 0.61) ** -1.3
+    lo, hi = 0.6**-1.3, np.maximum(m_to, 0.61) ** -1.3
     mass_ms = (lo + rng.random(n) * (hi - lo)) ** (-1 / 1.3)
     mass = np.where(subgiant, m_to, mass_ms)
     frac_life = rng.random(n)
@@ -236,7 +262,9 @@ def _ghb_colour(coeffs: tuple[float, ...], teff: FloatArray, feh: FloatArray) ->
     return -2 * quad_c / (quad_b + np.sign(quad_b) * disc)
 
 
-def _casagrande_teff(a: tuple[float, ...], x: FloatArray, g: FloatArray, f: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _casagrande_teff(
+    a: tuple[float, ...], x: FloatArray, g: FloatArray, f: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     poly = a[0] + a[1] * x + a[2] * x**2 + a[3] * x**3 + a[4] * x**5
     poly += g * (a[5] + a[6] * x + a[7] * x**2 + a[8] * x**3 + a[9] * x**5)
     poly += f * (a[10] + a[11] * x + a[12] * x**2 + a[13] * x**3) + a[14] * f * g * x

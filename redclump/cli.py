@@ -74,19 +74,35 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
 
     # distributed's nannies default to MALLOC_TRIM_THRESHOLD_=65536, which makes numpy's large
     # temporary arrays page-fault on every allocation (measured: 3x the system time).
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-                          "distributed.worker.memory.spill": False}), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, memory_limit="auto") as cluster, Client(cluster) as client:
+    with (
+        dask.config.set(
+            {
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                "distributed.worker.memory.spill": False,
+            }
+        ),
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="auto"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
-                        help="build folder where every file is written (default: .redclump)")
-    parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
-                        help="local dask worker processes (1 = run in this process)")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of an existing dask distributed scheduler")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEFAULT_WORKDIR,
+        help="build folder where every file is written (default: .redclump)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        help="local dask worker processes (1 = run in this process)",
+    )
+    parser.add_argument("--scheduler", default=None, help="address of an existing dask distributed scheduler")
 
 
 def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
@@ -95,8 +111,9 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
     from redclump.data import mock
 
     try:
-        config = mock.MockConfig(n_stars=args.stars, seed=args.seed, truth_fraction=args.truth_fraction,
-                                 dwarf_fraction=args.dwarf_fraction)
+        config = mock.MockConfig(
+            n_stars=args.stars, seed=args.seed, truth_fraction=args.truth_fraction, dwarf_fraction=args.dwarf_fraction
+        )
     except mock.MockError as exc:
         raise CommandError(str(exc)) from None
     try:
@@ -110,12 +127,14 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
         log.info("mock in %s is up to date (use --force to regenerate)", args.workdir)
         return summary
     n_parts = -(-config.n_blocks // (args.partition_size // mock.BLOCK_STARS))
-    with dask_client(args.workers, args.scheduler) as client, tqdm(
-        total=n_parts, desc="mock partitions", unit="part", disable=None
-    ) as bar:
+    with (
+        dask_client(args.workers, args.scheduler) as client,
+        tqdm(total=n_parts, desc="mock partitions", unit="part", disable=None) as bar,
+    ):
         try:
-            summary = mock.write_mock(args.workdir, config, partition_stars=args.partition_size,
-                                      client=client, progress=bar.update)
+            summary = mock.write_mock(
+                args.workdir, config, partition_stars=args.partition_size, client=client, progress=bar.update
+            )
         except mock.MockError as exc:
             raise CommandError(str(exc)) from None
     _print_mock_summary(summary)
@@ -149,8 +168,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from redclump import pipeline
 
     try:
-        evaluation = pipeline.train(args.workdir, device=args.device, seed=args.train_seed, epochs=args.epochs,
-                                    force=args.force, progress_factory=_bar_factory)
+        evaluation = pipeline.train(
+            args.workdir,
+            device=args.device,
+            seed=args.train_seed,
+            epochs=args.epochs,
+            force=args.force,
+            progress_factory=_bar_factory,
+        )
     except pipeline.PipelineError as exc:
         raise CommandError(str(exc)) from None
     print(pipeline.format_evaluation(evaluation))
@@ -164,15 +189,18 @@ def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
 
     n_parts = len(list((args.workdir / "input").glob("*.parquet")))
     try:
-        with dask_client(args.workers, args.scheduler) as client, tqdm(
-            total=n_parts, desc="infer partitions", unit="part", disable=None
-        ) as bar:
+        with (
+            dask_client(args.workers, args.scheduler) as client,
+            tqdm(total=n_parts, desc="infer partitions", unit="part", disable=None) as bar,
+        ):
             summary = pipeline.infer(args.workdir, client=client, force=args.force, progress=bar.update)
     except pipeline.PipelineError as exc:
         raise CommandError(str(exc)) from None
-    print(f"infer: {summary['rows']:,} stars → {summary['giants']:,} giants in the catalogue "
-          f"(tier 1 {summary['tier1']:,}, tier 2 {summary['tier2']:,}); {summary['bad_input']:,} rows with "
-          f"non-finite inputs skipped; {summary['seconds']:.1f} s")
+    print(
+        f"infer: {summary['rows']:,} stars → {summary['giants']:,} giants in the catalogue "
+        f"(tier 1 {summary['tier1']:,}, tier 2 {summary['tier2']:,}); {summary['bad_input']:,} rows with "
+        f"non-finite inputs skipped; {summary['seconds']:.1f} s"
+    )
     return summary
 
 
@@ -191,9 +219,20 @@ def _cut_from_args(args: argparse.Namespace) -> Any:
     from redclump.core.selection import PRESETS, Cut
 
     cut = PRESETS[args.preset] if args.preset else Cut()
-    changes = {name: getattr(args, name) for name in ("dp_min", "dnu_max", "teff_min", "logg_min", "logg_max",
-                                                      "abs_b_min", "dp_frac_err_max", "p_rc_min")
-               if getattr(args, name) is not None}
+    changes = {
+        name: getattr(args, name)
+        for name in (
+            "dp_min",
+            "dnu_max",
+            "teff_min",
+            "logg_min",
+            "logg_max",
+            "abs_b_min",
+            "dp_frac_err_max",
+            "p_rc_min",
+        )
+        if getattr(args, name) is not None
+    }
     return cut.replace(**changes)
 
 
@@ -205,10 +244,12 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
         meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
     except pipeline.PipelineError as exc:
         raise CommandError(str(exc)) from None
-    print(f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
-          f"  contamination {meta['contamination']:.3f} [{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
-          f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
-          f"({meta['metrics_on']})")
+    print(
+        f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
+        f"  contamination {meta['contamination']:.3f} [{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
+        f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
+        f"({meta['metrics_on']})"
+    )
     return meta
 
 
@@ -224,9 +265,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     workdir = str(args.workdir.resolve())
     load_app_data(workdir)  # once per process, shared by every session
     log.info("serving on http://%s:%d", args.address, args.port)
-    pn.serve({"redclump": lambda: create_app(workdir=workdir)}, port=args.port, address=args.address, show=False,
-             allow_websocket_origin=[f"{args.address}:{args.port}", f"localhost:{args.port}"], title="redclump",
-             websocket_max_message_size=10 * 1024 * 1024)
+    pn.serve(
+        {"redclump": lambda: create_app(workdir=workdir)},
+        port=args.port,
+        address=args.address,
+        show=False,
+        allow_websocket_origin=[f"{args.address}:{args.port}", f"localhost:{args.port}"],
+        title="redclump",
+        websocket_max_message_size=10 * 1024 * 1024,
+    )
 
 
 def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
@@ -246,16 +293,42 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
     if not (catalogue_dir / "_manifest.json").exists():
         raise CommandError(f"no catalogue in {catalogue_dir}: run `redclump build` first")
     dataset = pds.dataset(catalogue_dir, format="parquet")
-    wanted = {*FEATURES, *BAND_ERRORS.values(), "l", "b", "dist", "dist_err", "x_gc", "y_gc", "z_gc", "r_gc",
-              "teff_phot", "teff_phot_err", "logg_phot", "logg_phot_err", "dp_phot", "dp_phot_err", "dnu_phot",
-              "p_rc", "true_state", "parallax_error"}
+    wanted = {
+        *FEATURES,
+        *BAND_ERRORS.values(),
+        "l",
+        "b",
+        "dist",
+        "dist_err",
+        "x_gc",
+        "y_gc",
+        "z_gc",
+        "r_gc",
+        "teff_phot",
+        "teff_phot_err",
+        "logg_phot",
+        "logg_phot_err",
+        "dp_phot",
+        "dp_phot_err",
+        "dnu_phot",
+        "p_rc",
+        "true_state",
+        "parallax_error",
+    }
     catalogue = dataset.to_table(columns=[c for c in dataset.schema.names if c in wanted]).to_pandas()
     scored = pd.read_parquet(args.workdir / "truthset_scored.parquet")
     try:
         models = pipeline.load_models(args.workdir)
     except pipeline.ModelError:
         models = None
-    cut = _cut_from_args(args) if (args.preset or any(getattr(args, n) is not None for n in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "p_rc_min"))) else None
+    cut = (
+        _cut_from_args(args)
+        if (
+            args.preset
+            or any(getattr(args, n) is not None for n in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "p_rc_min"))
+        )
+        else None
+    )
     from redclump.core.selection import TIER2
 
     made = figures.make_all(catalogue, scored, models, cut or TIER2)
@@ -287,8 +360,10 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     except ingest.IngestError as exc:
         raise CommandError(str(exc)) from None
     dropped = ", ".join(f"{k}: {v:,}" for k, v in report["rows_dropped"].items()) or "none"
-    print(f"ingest: {report['rows_read']:,} rows read from {args.file}, {report['rows_kept']:,} kept "
-          f"as {kind} → {target}; dropped: {dropped}")
+    print(
+        f"ingest: {report['rows_read']:,} rows read from {args.file}, {report['rows_kept']:,} kept "
+        f"as {kind} → {target}; dropped: {dropped}"
+    )
     return report
 
 
@@ -301,21 +376,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     from redclump.data.mock import DEFAULT_STARS
 
-    p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS,
-                   help=f"simulated stars before the survey selection (default {DEFAULT_STARS:,})")
+    p.add_argument(
+        "--stars",
+        type=_positive_int,
+        default=DEFAULT_STARS,
+        help=f"simulated stars before the survey selection (default {DEFAULT_STARS:,})",
+    )
     p.add_argument("--seed", type=_seed, default=42, help="random seed (default 42)")
-    p.add_argument("--partition-size", type=_positive_int, default=1_000_000,
-                   help="simulated stars per Parquet partition (a multiple of 50,000)")
-    p.add_argument("--truth-fraction", type=float, default=0.06,
-                   help="scales the LAMOST-like truth-set selection probability (default 0.06)")
-    p.add_argument("--dwarf-fraction", type=float, default=0.15,
-                   help="fraction of simulated stars that are local dwarfs (default 0.15)")
+    p.add_argument(
+        "--partition-size",
+        type=_positive_int,
+        default=1_000_000,
+        help="simulated stars per Parquet partition (a multiple of 50,000)",
+    )
+    p.add_argument(
+        "--truth-fraction",
+        type=float,
+        default=0.06,
+        help="scales the LAMOST-like truth-set selection probability (default 0.06)",
+    )
+    p.add_argument(
+        "--dwarf-fraction",
+        type=float,
+        default=0.15,
+        help="fraction of simulated stars that are local dwarfs (default 0.15)",
+    )
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
     p.set_defaults(func=cmd_mock)
 
     def add_train_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train")
-        p.add_argument("--epochs", type=_positive_int, default=200, help="maximum epochs per stage (early stopping usually ends sooner)")
+        p.add_argument(
+            "--epochs",
+            type=_positive_int,
+            default=200,
+            help="maximum epochs per stage (early stopping usually ends sooner)",
+        )
         p.add_argument("--train-seed", dest="train_seed", type=_seed, default=0, help="training seed")
 
     p = sub.add_parser("train", help="train the three MDN stages on the truth set")
@@ -365,19 +461,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="validate a real file and write it as canonical Parquet")
     p.add_argument("file", type=Path, help="a .parquet, .fits, .csv or .vot file")
-    p.add_argument("--map", type=Path, required=True,
-                   help="column map (TOML); shipped: gaia_dr2_crossmatch, gaia_dr3_crossmatch, lucey2020_vizier, ting2018_lamost, vrard2016_kepler")
-    p.add_argument("--as", dest="kind", choices=("input", "catalogue", "truthset"), default=None, help="what the file is")
+    p.add_argument(
+        "--map",
+        type=Path,
+        required=True,
+        help="column map (TOML); shipped: gaia_dr2_crossmatch, gaia_dr3_crossmatch, lucey2020_vizier, ting2018_lamost, vrard2016_kepler",
+    )
+    p.add_argument(
+        "--as", dest="kind", choices=("input", "catalogue", "truthset"), default=None, help="what the file is"
+    )
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
     _add_common(p)
     p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="start from a published cut")
-    for name, helptext in (("dp-min", "ΔP_phot > this (s)"), ("dnu-max", "Δν_phot < this (µHz)"),
-                           ("teff-min", "Teff_phot > this (K)"), ("logg-min", "log g_phot > this"),
-                           ("logg-max", "log g_phot < this"), ("abs-b-min", "|b| > this (deg)"),
-                           ("dp-frac-err-max", "σ(ΔP)/ΔP < this"), ("p-rc-min", "P(RC) >= this")):
+    for name, helptext in (
+        ("dp-min", "ΔP_phot > this (s)"),
+        ("dnu-max", "Δν_phot < this (µHz)"),
+        ("teff-min", "Teff_phot > this (K)"),
+        ("logg-min", "log g_phot > this"),
+        ("logg-max", "log g_phot < this"),
+        ("abs-b-min", "|b| > this (deg)"),
+        ("dp-frac-err-max", "σ(ΔP)/ΔP < this"),
+        ("p-rc-min", "P(RC) >= this"),
+    ):
         p.add_argument(f"--{name}", type=float, default=None, help=helptext)
     p.add_argument("--out", type=Path, required=True, help="output file: .parquet, .fits or .csv")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")

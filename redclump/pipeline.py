@@ -56,8 +56,13 @@ def _file_digest(path: Path) -> str:
 
 
 def _versions() -> dict[str, str]:
-    return {"redclump": str(redclump.__version__), "torch": str(torch.__version__), "numpy": str(np.__version__),
-            "pandas": str(pd.__version__), "python": platform.python_version()}
+    return {
+        "redclump": str(redclump.__version__),
+        "torch": str(torch.__version__),
+        "numpy": str(np.__version__),
+        "pandas": str(pd.__version__),
+        "python": platform.python_version(),
+    }
 
 
 def _read_truthset(workdir: Path) -> pd.DataFrame:
@@ -80,8 +85,15 @@ def _read_truthset(workdir: Path) -> pd.DataFrame:
 
 def save_model(model: MixtureDensityNetwork, path: Path, metadata: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save({"format": "redclump-mdn-1", "config": model.config.to_dict(), "state_dict": model.state_dict(),
-                "metadata": metadata}, tmp)
+    torch.save(
+        {
+            "format": "redclump-mdn-1",
+            "config": model.config.to_dict(),
+            "state_dict": model.state_dict(),
+            "metadata": metadata,
+        },
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -139,7 +151,12 @@ def train(
     truth_path = workdir / "truthset.parquet"
     truth = _read_truthset(workdir)
     model_dir = workdir / "models"
-    settings = {"truthset_sha256": _file_digest(truth_path), "seed": seed, "epochs": epochs, "version": redclump.__version__}
+    settings = {
+        "truthset_sha256": _file_digest(truth_path),
+        "seed": seed,
+        "epochs": epochs,
+        "version": redclump.__version__,
+    }
     manifest_path = model_dir / "_manifest.json"
     if not force and manifest_path.exists() and json.loads(manifest_path.read_text()).get("settings") == settings:
         log.info("models in %s are up to date (use --force to retrain)", model_dir)
@@ -160,7 +177,9 @@ def train(
             split = rows["split"].astype(str)
             parts = {s: rows[split == s] for s in SPLITS}
             if min(len(p) for p in parts.values()) == 0:
-                msg = f"{truth_path}: {stage} has an empty split ({', '.join(f'{k} {len(v)}' for k, v in parts.items())})"
+                msg = (
+                    f"{truth_path}: {stage} has an empty split ({', '.join(f'{k} {len(v)}' for k, v in parts.items())})"
+                )
                 raise PipelineError(msg)
             config = MDNConfig(features=FEATURES, targets=targets, n_components=components[stage])
             x = {s: p[list(FEATURES)].to_numpy(np.float32) for s, p in parts.items()}
@@ -172,18 +191,37 @@ def train(
                     bar.update(1)
                     bar.set_postfix(train=f"{train_loss:.3f}", valid=f"{valid_loss:.3f}")
 
-            result = train_mdn(config, x["train"], y["train"], x["valid"], y["valid"], seed=seed, epochs=epochs,
-                               device=device, progress=report)
+            result = train_mdn(
+                config,
+                x["train"],
+                y["train"],
+                x["valid"],
+                y["valid"],
+                seed=seed,
+                epochs=epochs,
+                device=device,
+                progress=report,
+            )
             if bar is not None:
                 bar.close()
             trained[stage] = result.model
-            metadata = {"stage": stage, "features": list(FEATURES), "targets": list(targets),
-                        "train_sha256": fingerprint(x["train"], y["train"]), "n_train": len(x["train"]),
-                        "n_valid": len(x["valid"]), "best_epoch": result.best_epoch, "versions": _versions(),
-                        "truthset": str(truth_path)}
+            metadata = {
+                "stage": stage,
+                "features": list(FEATURES),
+                "targets": list(targets),
+                "train_sha256": fingerprint(x["train"], y["train"]),
+                "n_train": len(x["train"]),
+                "n_valid": len(x["valid"]),
+                "best_epoch": result.best_epoch,
+                "versions": _versions(),
+                "truthset": str(truth_path),
+            }
             save_model(result.model, tmp_dir / f"{stage}.pt", metadata)
-            evaluation["stages"][stage] = {"n_test": len(x["test"]), "best_epoch": result.best_epoch,
-                                           "targets": evaluate(result.model, x["test"], y["test"])}
+            evaluation["stages"][stage] = {
+                "n_test": len(x["test"]),
+                "best_epoch": result.best_epoch,
+                "targets": evaluate(result.model, x["test"], y["test"]),
+            }
         models = StagedModels(trained["stage1"], trained["stage2"], trained["stage3"])
         scored = predict_catalogue(models, truth, giants_only=True, source=str(truth_path))
         low_ext = scored[scored["b"].abs() > 30]
@@ -191,7 +229,10 @@ def train(
             low_ext["teff_phot"].to_numpy(), (low_ext["phot_g_mean_mag"] - low_ext["w1mpro"]).to_numpy()
         )
         (tmp_dir / "intrinsic_colour.json").write_text(json.dumps(colour.__dict__, indent=2))
-        evaluation["intrinsic_colour"] = {**colour.__dict__, "criterion": "predicted giants of the truth set at |b| > 30 deg, 3-sigma clipped"}
+        evaluation["intrinsic_colour"] = {
+            **colour.__dict__,
+            "criterion": "predicted giants of the truth set at |b| > 30 deg, 3-sigma clipped",
+        }
         evaluation["seconds"] = time.perf_counter() - start
         (tmp_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings}, indent=2))
@@ -227,11 +268,18 @@ def _infer_partition(model_dir: str, in_path: str, out_path: str) -> dict[str, i
         raise PipelineError(str(exc)) from None
     catalogue.to_parquet(out_path, index=False)
     bad = int((~np.isfinite(frame[list(FEATURES)].to_numpy(np.float64)).all(axis=1)).sum())
-    return {"rows": len(frame), "giants": len(catalogue), "bad_input": bad,
-            "tier1": int(catalogue["tier1"].sum()), "tier2": int(catalogue["tier2"].sum())}
+    return {
+        "rows": len(frame),
+        "giants": len(catalogue),
+        "bad_input": bad,
+        "tier1": int(catalogue["tier1"].sum()),
+        "tier2": int(catalogue["tier2"].sum()),
+    }
 
 
-def infer(workdir: Path, *, client: Any = None, force: bool = False, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def infer(
+    workdir: Path, *, client: Any = None, force: bool = False, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Run every stage and the distances over ``workdir/input/`` into ``workdir/catalogue/``,
     and score the truth set into ``workdir/truthset_scored.parquet``."""
     workdir = Path(workdir)
@@ -241,8 +289,10 @@ def infer(workdir: Path, *, client: Any = None, force: bool = False, progress: C
         raise PipelineError(msg)
     model_dir = workdir / "models"
     models = load_models(workdir)  # fail early on missing or corrupt models
-    settings = {"models": _file_digest(model_dir / "_manifest.json") if (model_dir / "_manifest.json").exists() else None,
-                "input": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs]}
+    settings = {
+        "models": _file_digest(model_dir / "_manifest.json") if (model_dir / "_manifest.json").exists() else None,
+        "input": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs],
+    }
     manifest_path = workdir / "catalogue" / "_manifest.json"
     if not force and manifest_path.exists() and json.loads(manifest_path.read_text()).get("settings") == settings:
         log.info("catalogue in %s is up to date (use --force to rebuild)", workdir / "catalogue")
@@ -313,11 +363,17 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
     test, is_rc = test_split_truth(scored)
     stats = metrics.selection_metrics(cut.mask(test), is_rc)
     meta = {
-        "cut": cut.text(), "n_rows": len(chosen), "software": f"redclump {redclump.__version__}",
-        "catalogue": str(catalogue_dir.resolve()), "catalogue_manifest_sha256": _file_digest(catalogue_dir / "_manifest.json"),
-        "contamination": stats["contamination"], "contamination_lo": stats["contamination_lo"],
-        "contamination_hi": stats["contamination_hi"], "completeness": stats["completeness"],
-        "completeness_lo": stats["completeness_lo"], "completeness_hi": stats["completeness_hi"],
+        "cut": cut.text(),
+        "n_rows": len(chosen),
+        "software": f"redclump {redclump.__version__}",
+        "catalogue": str(catalogue_dir.resolve()),
+        "catalogue_manifest_sha256": _file_digest(catalogue_dir / "_manifest.json"),
+        "contamination": stats["contamination"],
+        "contamination_lo": stats["contamination_lo"],
+        "contamination_hi": stats["contamination_hi"],
+        "completeness": stats["completeness"],
+        "completeness_lo": stats["completeness_lo"],
+        "completeness_hi": stats["completeness_hi"],
         "metrics_on": f"truth-set test split, {stats['n_total']} stars with seismic class, Wilson 68% intervals",
     }
     write_with_metadata(chosen, out, meta)
@@ -342,7 +398,9 @@ def write_with_metadata(frame: pd.DataFrame, out: Path, meta: dict[str, Any]) ->
 
             table = Table.from_pandas(frame.reset_index(drop=True))
             for key, value in meta.items():
-                table.meta[f"RC_{key}".upper()[:60]] = value if not isinstance(value, float) or np.isfinite(value) else "nan"
+                table.meta[f"RC_{key}".upper()[:60]] = (
+                    value if not isinstance(value, float) or np.isfinite(value) else "nan"
+                )
             import warnings
 
             with warnings.catch_warnings():

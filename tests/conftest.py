@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from redclump.data import mock
 
 SMALL_STARS = 300_000

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-from redclump import pipeline
 from redclump.core import metrics
 from redclump.core.selection import TIER2, Cut
 from redclump.data import mock
+
+from redclump import pipeline
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,24 @@ def test_models_carry_what_is_needed_to_check_them(built: Path) -> None:
 
 def test_catalogue_has_the_documented_columns_and_only_giants(built: Path) -> None:
     cat = pd.read_parquet(built / "catalogue")
-    for column in ("teff_phot", "teff_phot_err", "logg_phot", "dp_phot", "dp_phot_err", "dnu_phot", "p_rc",
-                   "a_w1", "dist", "dist_err", "x_gc", "y_gc", "z_gc", "r_gc", "tier1", "tier2"):
+    for column in (
+        "teff_phot",
+        "teff_phot_err",
+        "logg_phot",
+        "dp_phot",
+        "dp_phot_err",
+        "dnu_phot",
+        "p_rc",
+        "a_w1",
+        "dist",
+        "dist_err",
+        "x_gc",
+        "y_gc",
+        "z_gc",
+        "r_gc",
+        "tier1",
+        "tier2",
+    ):
         assert column in cat
     assert (cat["logg_phot"] < 3.5).mean() > 0.95  # stage 2 may move a few just past the edge
     assert cat["tier2"].equals(pd.Series(TIER2.mask(cat), name="tier2"))
@@ -62,7 +78,10 @@ def test_dask_cluster_gives_the_same_catalogue(built: Path, tmp_path: Path) -> N
 
     copy = tmp_path / "w"
     shutil.copytree(built, copy, ignore=shutil.ignore_patterns("catalogue", "truthset_scored.parquet"))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         pipeline.infer(copy, client=client)
     pd.testing.assert_frame_equal(pd.read_parquet(copy / "catalogue"), pd.read_parquet(built / "catalogue"))
 

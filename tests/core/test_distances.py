@@ -5,7 +5,6 @@ import doctest
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-
 from redclump.core import distances
 
 

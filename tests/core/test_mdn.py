@@ -8,7 +8,6 @@ import io
 import numpy as np
 import pytest
 import torch
-
 from redclump.core import mdn
 from redclump.core.training import evaluate, train_mdn
 

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from redclump.core import metrics, selection
 
 FIELDS = ("dp_min", "dnu_max", "teff_min", "logg_min", "logg_max", "abs_b_min", "dp_frac_err_max", "p_rc_min")
@@ -14,18 +13,24 @@ FIELDS = ("dp_min", "dnu_max", "teff_min", "logg_min", "logg_max", "abs_b_min", 
 
 def _frame(n: int = 500, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "dp_phot": rng.uniform(50, 350, n), "dp_phot_err": rng.uniform(5, 100, n), "dnu_phot": rng.uniform(1, 15, n),
-        "teff_phot": rng.uniform(4000, 5400, n), "logg_phot": rng.uniform(1.5, 3.5, n), "b": rng.uniform(-90, 90, n),
-        "p_rc": rng.uniform(0, 1, n),
-    })
+    frame = pd.DataFrame(
+        {
+            "dp_phot": rng.uniform(50, 350, n),
+            "dp_phot_err": rng.uniform(5, 100, n),
+            "dnu_phot": rng.uniform(1, 15, n),
+            "teff_phot": rng.uniform(4000, 5400, n),
+            "logg_phot": rng.uniform(1.5, 3.5, n),
+            "b": rng.uniform(-90, 90, n),
+            "p_rc": rng.uniform(0, 1, n),
+        }
+    )
     frame.loc[::17, "dp_phot"] = np.nan
     return frame
 
 
 def test_paper_presets() -> None:
-    assert selection.TIER1 == selection.Cut(dp_min=265, dnu_max=5.25, teff_min=4700)
-    assert selection.TIER2 == selection.Cut(dp_min=225, dnu_max=5.5)
+    assert selection.Cut(dp_min=265, dnu_max=5.25, teff_min=4700) == selection.TIER1
+    assert selection.Cut(dp_min=225, dnu_max=5.5) == selection.TIER2
     assert selection.HIGH_LATITUDE.abs_b_min == 30
     assert selection.TIER2.text() == "dp_phot > 225 & dnu_phot < 5.5"
 
@@ -44,10 +49,22 @@ def test_mask_matches_hand_evaluation_and_nan_never_passes() -> None:
 @given(st.sampled_from(FIELDS), st.floats(min_value=0.0, max_value=1.0), st.floats(min_value=0.0, max_value=0.5))
 def test_tightening_never_adds_stars(field: str, start: float, step: float) -> None:
     frame = _frame()
-    scale = {"dp_min": 350, "dnu_max": 15, "teff_min": 5400, "logg_min": 3.5, "logg_max": 3.5, "abs_b_min": 90,
-             "dp_frac_err_max": 2, "p_rc_min": 1}[field]
+    scale = {
+        "dp_min": 350,
+        "dnu_max": 15,
+        "teff_min": 5400,
+        "logg_min": 3.5,
+        "logg_max": 3.5,
+        "abs_b_min": 90,
+        "dp_frac_err_max": 2,
+        "p_rc_min": 1,
+    }[field]
     loose_value = start * scale
-    tight_value = loose_value - step * scale if field in ("dnu_max", "logg_max", "dp_frac_err_max") else loose_value + step * scale
+    tight_value = (
+        loose_value - step * scale
+        if field in ("dnu_max", "logg_max", "dp_frac_err_max")
+        else loose_value + step * scale
+    )
     loose = selection.Cut(**{field: loose_value}).mask(frame)
     tight = selection.Cut(**{field: tight_value}).mask(frame)
     assert not np.any(tight & ~loose)
@@ -88,7 +105,9 @@ def test_binned_metrics_agree_with_the_unbinned_ones() -> None:
     binned = metrics.binned_metrics(sel, rc, x, [0, 5, 10])
     for i, (lo, hi) in enumerate([(0, 5), (5, 10)]):
         inside = (x >= lo) & (x < hi)
-        assert np.isclose(binned["contamination"][i], metrics.selection_metrics(sel[inside], rc[inside])["contamination"])
+        assert np.isclose(
+            binned["contamination"][i], metrics.selection_metrics(sel[inside], rc[inside])["contamination"]
+        )
     grid = metrics.binned_metrics_2d(sel, rc, x, x, np.array([0, 5, 10.0]), np.array([0, 10.0]), min_count=1)
     assert np.allclose(grid["contamination"][:, 0], binned["contamination"])
 

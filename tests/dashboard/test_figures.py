@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from redclump import cli, pipeline
 from redclump.core import metrics
 from redclump.core.selection import TIER1, TIER2
 from redclump.dashboard import figures
 from redclump.data import mock
+
+from redclump import cli, pipeline
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +49,15 @@ def test_kiel_rates_match_binned_metrics(tables) -> None:  # type: ignore[no-unt
     _, scored = tables
     _, numbers = figures.figure_kiel_rates(scored, min_count=3)
     test, is_rc = pipeline.test_split_truth(scored)
-    grid = metrics.binned_metrics_2d(TIER1.mask(test), is_rc, test["teff_phot"].to_numpy(), test["logg_phot"].to_numpy(),
-                                     np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11), min_count=3)
+    grid = metrics.binned_metrics_2d(
+        TIER1.mask(test),
+        is_rc,
+        test["teff_phot"].to_numpy(),
+        test["logg_phot"].to_numpy(),
+        np.linspace(4200, 5400, 13),
+        np.linspace(1.5, 3.5, 11),
+        min_count=3,
+    )
     np.testing.assert_array_equal(numbers["tier1"]["contamination"], grid["contamination"])
 
 
@@ -80,7 +87,9 @@ def test_cn_signature_is_at_the_noise_level(tables) -> None:  # type: ignore[no-
     assert 0.01 < abs(diff["y_mean_psf_mag"]) < 0.04 and abs(diff["phot_g_mean_mag"]) < 1e-9
 
 
-def test_command_writes_every_figure_and_refuses_to_overwrite(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_writes_every_figure_and_refuses_to_overwrite(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "figs"
     assert cli.main(["figures", "--workdir", str(built), "--out", str(out), "--format", "png"]) == 0
     assert sorted(p.stem for p in out.glob("*.png")) == sorted(figures.FIGURES)

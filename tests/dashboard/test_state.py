@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from redclump.core import metrics
 from redclump.core.selection import TIER1, TIER2
 from redclump.dashboard.data import DP_FLOOR, frames_to_app_data, hammer_aitoff
@@ -17,14 +16,27 @@ def _tables(n: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
 
     def frame(m: int) -> pd.DataFrame:
-        return pd.DataFrame({
-            "source_id": np.arange(m), "l": rng.uniform(0, 360, m), "b": rng.uniform(-90, 90, m),
-            "phot_g_mean_mag": rng.uniform(10, 17, m), "w1mpro": rng.uniform(8, 14, m), "w1sigmpro": np.full(m, 0.03),
-            "teff_phot": rng.uniform(4000, 5400, m), "logg_phot": rng.uniform(1.5, 3.5, m),
-            "dp_phot": rng.uniform(50, 350, m), "dp_phot_err": rng.uniform(5, 100, m), "dnu_phot": rng.uniform(1, 15, m),
-            "p_rc": rng.uniform(0, 1, m), "dist": rng.uniform(0.5, 25, m), "x_gc": rng.normal(0, 8, m),
-            "y_gc": rng.normal(0, 8, m), "z_gc": rng.normal(0, 1, m), "r_gc": rng.uniform(0, 20, m),
-        })
+        return pd.DataFrame(
+            {
+                "source_id": np.arange(m),
+                "l": rng.uniform(0, 360, m),
+                "b": rng.uniform(-90, 90, m),
+                "phot_g_mean_mag": rng.uniform(10, 17, m),
+                "w1mpro": rng.uniform(8, 14, m),
+                "w1sigmpro": np.full(m, 0.03),
+                "teff_phot": rng.uniform(4000, 5400, m),
+                "logg_phot": rng.uniform(1.5, 3.5, m),
+                "dp_phot": rng.uniform(50, 350, m),
+                "dp_phot_err": rng.uniform(5, 100, m),
+                "dnu_phot": rng.uniform(1, 15, m),
+                "p_rc": rng.uniform(0, 1, m),
+                "dist": rng.uniform(0.5, 25, m),
+                "x_gc": rng.normal(0, 8, m),
+                "y_gc": rng.normal(0, 8, m),
+                "z_gc": rng.normal(0, 1, m),
+                "r_gc": rng.uniform(0, 20, m),
+            }
+        )
 
     catalogue = frame(n)
     scored = frame(2000)
@@ -86,7 +98,10 @@ def test_url_state_round_trip(state: ExplorerState) -> None:
 
 def test_command_line_reproduces_the_cut(state: ExplorerState) -> None:
     state.param.update(dp_min=250, teff_min=4700, p_rc_min=0.5)
-    assert state.command() == "redclump select --dp-min 250 --dnu-max 5.5 --teff-min 4700 --p-rc-min 0.5 --out sample.parquet"
+    assert (
+        state.command()
+        == "redclump select --dp-min 250 --dnu-max 5.5 --teff-min 4700 --p-rc-min 0.5 --out sample.parquet"
+    )
 
 
 def test_missing_optional_columns_disable_their_controls() -> None:

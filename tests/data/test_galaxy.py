@@ -5,7 +5,6 @@ from __future__ import annotations
 import doctest
 
 import numpy as np
-
 from redclump.data import galaxy
 
 

@@ -10,9 +10,9 @@ import pytest
 from astropy.table import Table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redclump.data import ingest, schema
 
 from redclump import cli
-from redclump.data import ingest, schema
 
 MAPS = Path(ingest.__file__).parent / "maps"
 
@@ -52,10 +52,22 @@ def test_declared_units_are_converted(sample: pd.DataFrame, tmp_path: Path) -> N
 
 
 def test_map_units_for_files_without_units(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"Source": [1, 2], "GLON": [10.0, 20.0], "GLAT": [5.0, -5.0], "Teff_phot": [4800.0, 4700.0],
-                          "logg_phot": [2.4, 2.5], "Deltap_phot": [250.0, 80.0], "Deltanu_phot": [4.0, 9.0],
-                          "e_Teff_phot": [100.0, 90.0], "e_logg_phot": [0.2, 0.2], "e_Deltap_phot": [50.0, 30.0],
-                          "e_Deltanu_phot": [1.0, 1.0], "Dist": [3000.0, 5000.0]})
+    frame = pd.DataFrame(
+        {
+            "Source": [1, 2],
+            "GLON": [10.0, 20.0],
+            "GLAT": [5.0, -5.0],
+            "Teff_phot": [4800.0, 4700.0],
+            "logg_phot": [2.4, 2.5],
+            "Deltap_phot": [250.0, 80.0],
+            "Deltanu_phot": [4.0, 9.0],
+            "e_Teff_phot": [100.0, 90.0],
+            "e_logg_phot": [0.2, 0.2],
+            "e_Deltap_phot": [50.0, 30.0],
+            "e_Deltanu_phot": [1.0, 1.0],
+            "Dist": [3000.0, 5000.0],
+        }
+    )
     path = tmp_path / "lucey.csv"
     frame.to_csv(path, index=False)
     out, _ = ingest.ingest(path, ingest.ColumnMap.read(MAPS / "lucey2020_vizier.toml"), "catalogue")
@@ -151,10 +163,17 @@ def test_reader_fuzz(tmp_path_factory: pytest.TempPathFactory, content: bytes, s
         pass
 
 
-def test_ingested_input_goes_through_the_cli(sample: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ingested_input_goes_through_the_cli(
+    sample: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "x.csv"
     sample.to_csv(path, index=False)
     assert cli.main(["ingest", str(path), "--map", "gaia_dr2_crossmatch", "--workdir", str(tmp_path / "w")]) == 0
     assert "200 kept as input" in capsys.readouterr().out
     assert len(pd.read_parquet(tmp_path / "w" / "input")) == 200
-    assert cli.main(["ingest", str(tmp_path / "none.csv"), "--map", "gaia_dr2_crossmatch", "--workdir", str(tmp_path / "w")]) == 2
+    assert (
+        cli.main(
+            ["ingest", str(tmp_path / "none.csv"), "--map", "gaia_dr2_crossmatch", "--workdir", str(tmp_path / "w")]
+        )
+        == 2
+    )

@@ -5,7 +5,6 @@ import doctest
 import numpy as np
 import pandas as pd
 import pytest
-
 from redclump.data import schema
 
 

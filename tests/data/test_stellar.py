@@ -6,7 +6,6 @@ import doctest
 
 import numpy as np
 import pytest
-
 from redclump.data import stellar
 
 
@@ -89,7 +88,9 @@ def test_cn_signature_is_within_photometric_noise(giants: dict) -> None:
     state, logg = giants["state"], giants["logg"]
     near = (logg > 2.3) & (logg < 2.6)
     for band, per_dex in stellar.CN_MAG_PER_DEX.items():
-        shift = per_dex * (np.median(giants["cn"][near & (state == "RC")]) - np.median(giants["cn"][near & (state == "RGB")]))
+        shift = per_dex * (
+            np.median(giants["cn"][near & (state == "RC")]) - np.median(giants["cn"][near & (state == "RGB")])
+        )
         assert 0.003 < abs(shift) < 0.03, band
 
 
