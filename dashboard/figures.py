@@ -137,22 +137,24 @@ def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Fig
 
 
 def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
-    """Contamination against |b| and against the W1 photometric error, with Wilson intervals."""
+    """Contamination against |b| and against the Ks photometric error, with Wilson intervals.
+
+    (Ks rather than W1: the truth set's W1 errors sit at the AllWISE floor, so they cannot rank stars.)"""
     test, is_rc = _test(scored)
     selected = cut.mask(test)
     by_b = metrics.binned_metrics(selected, is_rc, np.abs(test["b"].to_numpy()), [0, 5, 10, 20, 30, 45, 90])
     by_err = metrics.binned_metrics(
-        selected, is_rc, test["w1sigmpro"].to_numpy(), [0.02, 0.025, 0.03, 0.04, 0.06, 0.1, 0.3]
+        selected, is_rc, test["ks_msigcom"].to_numpy(), [0.02, 0.022, 0.025, 0.03, 0.04, 0.06, 0.1]
     )
     fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.7, 2.0))
-    for ax, binned, label in ((axes[0], by_b, "|b| (deg)"), (axes[1], by_err, "σ(W1) (mag)")):
+    for ax, binned, label in ((axes[0], by_b, "|b| (deg)"), (axes[1], by_err, "σ(Ks) (mag)")):
         centres = 0.5 * (binned["edges"][1:] + binned["edges"][:-1])
         c, lo, hi = binned["contamination"], binned["contamination_lo"], binned["contamination_hi"]
         ax.errorbar(centres, c, yerr=[c - lo, hi - c], fmt="o", color=OKABE_ITO[5], ms=3, capsize=2)
         ax.set(xlabel=label, ylabel=f"contamination ({cut.text()})" if ax is axes[0] else "", ylim=(0, 1))
     axes[1].set_xscale("log")
     fig.tight_layout()
-    return fig, {"abs_b": by_b, "w1_error": by_err}
+    return fig, {"abs_b": by_b, "ks_error": by_err}
 
 
 def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
