@@ -22,7 +22,7 @@ from .state import COLOUR_COLUMNS, ExplorerState
 
 __all__ = ["SelectionCache", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
 
-WIDTH, HEIGHT = 560, 320
+WIDTH, HEIGHT = 480, 280
 CUT_PARAMS = ["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region"]
 CMAP = "viridis"
 

@@ -177,3 +177,33 @@ def test_two_sessions_have_independent_state(server, browser) -> None:  # type: 
     assert _shown_count(second) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
     _wait_for_count(first, _expected_count(workdir, Cut(dp_min=300, dnu_max=5.5)))
     assert _shown_count(second) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
+
+
+def test_soak_thirty_sessions_memory_returns(server, browser) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    import psutil
+
+    url, _ = server
+    port = int(url.split(":")[2].split("/")[0])
+    pid = next(
+        c.pid for c in psutil.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and c.status == "LISTEN"
+    )
+    server_process = psutil.Process(pid)
+
+    def open_and_close() -> None:
+        page = browser.new_page()
+        page.goto(url, timeout=60_000)
+        page.wait_for_selector("#n-selected", timeout=60_000)
+        page.close()
+
+    open_and_close()  # warm caches
+    time.sleep(2)
+    start = server_process.memory_info().rss
+    for _ in range(30):
+        open_and_close()
+    gc.collect()
+    deadline = time.time() + 60  # Panel/Bokeh free a closed session's document after a short delay
+    while time.time() < deadline and server_process.memory_info().rss - start > 100 * 1024**2:
+        time.sleep(2)
+    assert server_process.memory_info().rss - start < 100 * 1024**2
