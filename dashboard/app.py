@@ -73,6 +73,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
             "cnorm",
             "sky_projection",
             "show_truth",
+            "hover",
         ],
         widgets={
             name: {"type": pn.widgets.FloatSlider, "throttled": True}

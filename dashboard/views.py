@@ -128,7 +128,10 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
     )
     if name == "sky":
         opts.update(xaxis=None, yaxis=None, data_aspect=1.0, responsive=False)
-    return dmap.opts(**opts).apply.opts(cnorm=state.param.cnorm)
+    def tools(hover: bool) -> list[str]:
+        return ["box_select", "hover"] if hover else ["box_select"]
+
+    return dmap.opts(**opts).apply.opts(cnorm=state.param.cnorm, tools=param.bind(tools, state.param.hover))
 
 
 def graticule() -> hv.Overlay:

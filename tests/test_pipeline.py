@@ -153,3 +153,25 @@ def test_truthset_without_test_split(built: Path, tmp_path: Path) -> None:
     truth[truth["split"] != "test"].to_parquet(copy / "truthset.parquet")
     with pytest.raises(pipeline.PipelineError, match="column 'split' has no 'test' rows"):
         pipeline.train(copy, epochs=1)
+
+
+def test_ingested_csv_input_infers_like_the_parquet(built: Path, tmp_path: Path) -> None:
+    from redclump import cli
+    from redclump.data.schema import INPUT_COLUMNS
+
+    part = sorted((built / "input").glob("*.parquet"))[0]
+    frame = pd.read_parquet(part)
+    csv = tmp_path / "crossmatch.csv"
+    frame[list(INPUT_COLUMNS)].to_csv(csv, index=False)
+    work = tmp_path / "real"
+    shutil.copytree(built / "models", work / "models")
+    shutil.copy(built / "truthset.parquet", work / "truthset.parquet")
+    assert cli.main(["ingest", str(csv), "--map", "gaia_dr2_crossmatch", "--workdir", str(work)]) == 0
+    pipeline.infer(work)
+    ingested = pd.read_parquet(work / "catalogue").set_index("source_id")
+    reference = pd.read_parquet(built / "catalogue").set_index("source_id")
+    reference = reference.loc[reference.index.isin(frame["source_id"])]
+    assert len(ingested) == len(reference) > 0
+    for column in ("teff_phot", "logg_phot", "dp_phot", "dnu_phot", "p_rc", "dist", "tier2"):
+        # CSV round-trips float32 magnitudes through text: predictions agree to float precision.
+        np.testing.assert_allclose(ingested.loc[reference.index, column].astype(float), reference[column].astype(float), rtol=2e-3, atol=1e-3)

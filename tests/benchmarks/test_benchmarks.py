@@ -231,6 +231,8 @@ def test_serve_page_ready_latency_and_memory() -> None:
             page.goto(f"http://127.0.0.1:{port}/redclump", timeout=120_000)
             page.locator("#n-selected").first.wait_for(timeout=120_000)
             ready = time.perf_counter() - start
+            time.sleep(2)
+            page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"))  # the README's screenshot
             rss_one = psutil.Process(proc.pid).memory_info().rss
             handle = page.locator(".noUi-handle").first
             latencies = []
