@@ -88,8 +88,14 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
             colour = None
         xr = tuple(sorted(x_range)) if x_range else x_full
         yr = tuple(sorted(y_range)) if y_range else y_full
-        frame = cache.columns([x, y] + ([colour] if colour else []))
-        agg = aggregate(frame, x, y, colour, xr, yr)
+        names = [x, y] + ([colour] if colour else [])
+        if name == "seismic":
+            # Every candidate, so the cut lines show what the cut keeps and what it drops.
+            frame = pd.DataFrame({c: state.data.catalogue[c].to_numpy() for c in names})
+        else:
+            frame = cache.columns(names)
+        size = {"width": 440, "height": 220} if name == "sky" else {}
+        agg = aggregate(frame, x, y, colour, xr, yr, **size)
         if colour is None:
             agg = agg.where(agg > 0)
         label = "stars" if colour is None else colour
@@ -127,7 +133,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         active_tools=["wheel_zoom"],
     )
     if name == "sky":
-        opts.update(xaxis=None, yaxis=None, data_aspect=1.0, responsive=False)
+        # Equal-area map: a 2:1 frame so the projection is not distorted.
+        opts.pop("width"), opts.pop("height")
+        opts.update(xaxis=None, yaxis=None, frame_width=440, frame_height=220)
     def tools(hover: bool) -> list[str]:
         return ["box_select", "hover"] if hover else ["box_select"]
 
