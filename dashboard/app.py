@@ -186,6 +186,44 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         label="Download numbers",
     )
 
+    def export_figures() -> io.BytesIO:
+        """The paper figures for the current cut (those the app's columns support), zipped."""
+        import zipfile
+
+        import matplotlib.pyplot as plt
+
+        from . import figures
+
+        cut = state.cut()
+        catalogue = data.catalogue
+        scored = data.scored
+        made = {
+            "predictions": figures.figure_predictions(scored),
+            "kiel_rates": figures.figure_kiel_rates(scored),
+            "contamination_trends": figures.figure_contamination_trends(scored, cut),
+            "galaxy": figures.figure_galaxy(catalogue, cut),
+            "distance_cdf": figures.figure_distance_cdf(catalogue, cut),
+            "distance_precision": figures.figure_distance_precision(catalogue, cut),
+            "uncertainties": figures.figure_uncertainties(catalogue[cut.mask(catalogue)]),
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, (fig, _numbers) in made.items():
+                png = io.BytesIO()
+                fig.savefig(png, format="png", dpi=200)
+                plt.close(fig)
+                archive.writestr(f"{name}.png", png.getvalue())
+            archive.writestr("cut.txt", cut.text() + "\n")
+        buffer.seek(0)
+        return buffer
+
+    figure_zip = pn.widgets.FileDownload(
+        callback=export_figures,
+        filename="redclump_figures.zip",
+        label="Download figures (zip)",
+        css_classes=["download-figures"],
+    )
+
     if pn.state.location is not None:
         pn.state.location.sync(state, {name: name for name in URL_PARAMS})
 
@@ -193,7 +231,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     main = pn.Column(
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
         pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.HoloViews(tradeoff_view(state))),
-        pn.Row(fmt, download, view_choice, png, table),
+        pn.Row(fmt, download, view_choice, png, table, figure_zip),
         command,
     )
     template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar=sidebar, main=[main])

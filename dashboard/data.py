@@ -21,6 +21,13 @@ log = logging.getLogger("redclump")
 #: catalogue of every giant fits in memory; `redclump select` works on the whole catalogue.
 DP_FLOOR = 150.0
 APP_COLUMNS = (
+    "dist_err",
+    "parallax",
+    "parallax_error",
+    "teff_phot_err",
+    "logg_phot_err",
+    "phot_g_mean_mag_error",
+    "w2sigmpro",
     "source_id",
     "l",
     "b",
@@ -66,6 +73,7 @@ class AppData:
     n_catalogue_total: int
     available: dict[str, bool] = field(default_factory=dict)
     strata_bins: dict[str, list[float]] = field(default_factory=dict)
+    scored: pd.DataFrame = field(default_factory=pd.DataFrame)
     catalogue_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -110,7 +118,23 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame, *, source:
     test = _prepare(test[[c for c in APP_COLUMNS if c in test.columns] + ["class"]].reset_index(drop=True))
     available = {c: c in catalogue.columns for c in OPTIONAL_COLUMNS}
     bins = {"abs_b": [5.0, 10.0, 20.0, 30.0], "g": [12.0, 13.0, 14.0, 15.0, 16.0], "logg": [2.2, 2.6]}
-    return AppData(cat, test, is_rc, source, n_total, available, bins)
+    figure_columns = [
+        "split",
+        "class",
+        "giant",
+        "teff",
+        "logg",
+        "deltap",
+        "deltanu",
+        "teff_phot",
+        "logg_phot",
+        "dp_phot",
+        "dnu_phot",
+        "b",
+        "ks_msigcom",
+    ]
+    kept = scored[[c for c in figure_columns if c in scored.columns]].reset_index(drop=True)
+    return AppData(cat, test, is_rc, source, n_total, available, bins, scored=kept)
 
 
 @functools.lru_cache(maxsize=4)
@@ -128,7 +152,8 @@ def load_app_data(workdir: str) -> AppData:
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
-    digest = hashlib.sha256((catalogue_dir / "_manifest.json").read_bytes()).hexdigest()[:16]
+    key = (catalogue_dir / "_manifest.json").read_bytes() + ",".join(APP_COLUMNS).encode() + str(DP_FLOOR).encode()
+    digest = hashlib.sha256(key).hexdigest()[:16]
     cache = path / f"app_candidates-{digest}.parquet"
     if cache.exists():
         table = pq.read_table(cache)

@@ -150,7 +150,9 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     for ax, binned, label in ((axes[0], by_b, "|b| (deg)"), (axes[1], by_err, "σ(Ks) (mag)")):
         centres = 0.5 * (binned["edges"][1:] + binned["edges"][:-1])
         c, lo, hi = binned["contamination"], binned["contamination_lo"], binned["contamination_hi"]
-        ax.errorbar(centres, c, yerr=[c - lo, hi - c], fmt="o", color=OKABE_ITO[5], ms=3, capsize=2)
+        # Clip: the Wilson bounds can sit a rounding error beyond the estimate at 0 or 1.
+        yerr = [np.clip(np.nan_to_num(c - lo), 0, None), np.clip(np.nan_to_num(hi - c), 0, None)]
+        ax.errorbar(centres, c, yerr=yerr, fmt="o", color=OKABE_ITO[5], ms=3, capsize=2)
         ax.set(xlabel=label, ylabel=f"contamination ({cut.text()})" if ax is axes[0] else "", ylim=(0, 1))
     axes[1].set_xscale("log")
     fig.tight_layout()

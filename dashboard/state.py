@@ -64,7 +64,11 @@ class ExplorerState(param.Parameterized):
     sky_projection = param.Selector(
         objects=["Hammer–Aitoff", "l–b"], label="Sky projection", default="Hammer–Aitoff", doc="Sky view projection"
     )
-    hover = param.Boolean(False, label="Hover: pixel values", doc="Show each pixel's count or mean under the cursor (off by default: it ships a hover layer per view)")
+    hover = param.Boolean(
+        False,
+        label="Hover: pixel values",
+        doc="Show each pixel's count or mean under the cursor (off by default: it ships a hover layer per view)",
+    )
     region = param.Parameter(None, doc="Linked box selection: (x column, y column, x0, x1, y0, y1) or None")
     show_truth = param.Boolean(
         False,

@@ -136,6 +136,7 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         # Equal-area map: a 2:1 frame so the projection is not distorted.
         opts.pop("width"), opts.pop("height")
         opts.update(xaxis=None, yaxis=None, frame_width=440, frame_height=220)
+
     def tools(hover: bool) -> list[str]:
         return ["box_select", "hover"] if hover else ["box_select"]
 

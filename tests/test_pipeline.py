@@ -174,4 +174,6 @@ def test_ingested_csv_input_infers_like_the_parquet(built: Path, tmp_path: Path)
     assert len(ingested) == len(reference) > 0
     for column in ("teff_phot", "logg_phot", "dp_phot", "dnu_phot", "p_rc", "dist", "tier2"):
         # CSV round-trips float32 magnitudes through text: predictions agree to float precision.
-        np.testing.assert_allclose(ingested.loc[reference.index, column].astype(float), reference[column].astype(float), rtol=2e-3, atol=1e-3)
+        np.testing.assert_allclose(
+            ingested.loc[reference.index, column].astype(float), reference[column].astype(float), rtol=2e-3, atol=1e-3
+        )

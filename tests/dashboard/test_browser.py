@@ -50,9 +50,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     pipeline.train(workdir, epochs=10)
     pipeline.infer(workdir)
     port = _free_port()
+    # The server's log goes to a file: an unread pipe would fill up and block the server.
+    log_path = workdir / "serve.log"
+    log_file = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -66,10 +69,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail(f"server did not start: {proc.stdout.read() if proc.stdout else ''}")
+        pytest.fail(f"server did not start: {log_path.read_text()}")
     yield url, workdir
     proc.terminate()
     proc.wait(timeout=20)
+    log_file.close()
 
 
 @pytest.fixture(scope="module")
@@ -255,4 +259,22 @@ def test_hover_and_colour_controls_do_not_break_the_page(server, browser) -> Non
     time.sleep(2)
     assert _shown_count(page) == total
     assert not errors, errors
+    page.close()
+
+
+def test_figure_set_downloads_for_the_current_cut(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{url}?dp_min=250", timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    with page.expect_download(timeout=120_000) as info:
+        page.locator(".download-figures a, .download-figures button").first.click()
+    path = tmp_path / "figures.zip"
+    info.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        assert {"predictions.png", "galaxy.png", "distance_cdf.png", "cut.txt"} <= names
+        assert archive.read("cut.txt").decode().strip() == "dp_phot > 250 & dnu_phot < 5.5"
     page.close()
