@@ -109,12 +109,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         if bounds is None:
             return
         x0, y0, x1, y1 = bounds
-        if name == "sky":
-            # The projected region is turned into sky coordinates only approximately (its bounding
-            # box in projected x, y), which is exact for the selection as drawn.
-            state.region = (x, y, x0, x1, y0, y1)
-        else:
-            state.region = (x, y, x0, x1, y0, y1)
+        # The region is kept in the view's own columns (projected x, y for the sky), so it selects
+        # exactly the box as drawn.
+        state.region = (x, y, x0, x1, y0, y1)
 
     bounds.add_subscriber(on_bounds)
     opts = dict(
