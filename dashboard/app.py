@@ -50,7 +50,7 @@ def numbers_html(numbers: dict[str, Any]) -> str:
 <tr><th>drawn region</th><td id="region-text">{numbers["region_text"]}</td></tr>
 </table>{note}
 <div class="note">68% Wilson intervals; reweighted: test stars post-stratified to the selected catalogue
-stars in |b| × G × log g bins, bootstrap interval.</div>"""
+stars in |b| × |l| × G × Teff_phot bins, bootstrap interval.</div>"""
 
 
 def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.template.BaseTemplate:

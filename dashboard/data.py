@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from redclump import pipeline
+from redclump.core import metrics
 
 __all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data"]
 
@@ -72,31 +73,22 @@ class AppData:
     source: str
     n_catalogue_total: int
     available: dict[str, bool] = field(default_factory=dict)
-    strata_bins: dict[str, list[float]] = field(default_factory=dict)
     scored: pd.DataFrame = field(default_factory=pd.DataFrame)
     catalogue_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
-        if self.strata_bins:
+        if len(self.catalogue) or len(self.test):
             self.catalogue_strata = self.strata(self.catalogue)
             self.test_strata = self.strata(self.test)
 
     def strata(self, frame: pd.DataFrame) -> np.ndarray:
-        """Reweighting strata: |b| × G × log g_phot bins."""
-        ib = np.digitize(np.abs(frame["b"].to_numpy()), self.strata_bins["abs_b"])
-        ig = np.digitize(frame["phot_g_mean_mag"].to_numpy(), self.strata_bins["g"])
-        il = np.digitize(frame["logg_phot"].to_numpy(), self.strata_bins["logg"])
-        n_g, n_l = len(self.strata_bins["g"]) + 1, len(self.strata_bins["logg"]) + 1
-        return (ib * n_g + ig) * n_l + il
+        """Reweighting strata (:func:`redclump.core.metrics.contamination_strata`)."""
+        return metrics.contamination_strata(frame)[0]
 
     @property
     def n_strata(self) -> int:
-        return (
-            (len(self.strata_bins["abs_b"]) + 1)
-            * (len(self.strata_bins["g"]) + 1)
-            * (len(self.strata_bins["logg"]) + 1)
-        )
+        return metrics.contamination_strata(self.test.head(1))[1]
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +109,6 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame, *, source:
     test, is_rc = pipeline.test_split_truth(scored)
     test = _prepare(test[[c for c in APP_COLUMNS if c in test.columns] + ["class"]].reset_index(drop=True))
     available = {c: c in catalogue.columns for c in OPTIONAL_COLUMNS}
-    bins = {"abs_b": [5.0, 10.0, 20.0, 30.0], "g": [12.0, 13.0, 14.0, 15.0, 16.0], "logg": [2.2, 2.6]}
     figure_columns = [
         "split",
         "class",
@@ -134,7 +125,7 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame, *, source:
         "ks_msigcom",
     ]
     kept = scored[[c for c in figure_columns if c in scored.columns]].reset_index(drop=True)
-    return AppData(cat, test, is_rc, source, n_total, available, bins, scored=kept)
+    return AppData(cat, test, is_rc, source, n_total, available, scored=kept)
 
 
 @functools.lru_cache(maxsize=4)

@@ -248,7 +248,9 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
         f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
         f"  contamination {meta['contamination']:.3f} [{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
         f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
-        f"({meta['metrics_on']})"
+        f"({meta['metrics_on']})\n"
+        f"  contamination reweighted to the selected catalogue stars {meta['contamination_reweighted']:.3f} "
+        f"[{meta['contamination_reweighted_lo']:.3f}, {meta['contamination_reweighted_hi']:.3f}] (bootstrap)"
     )
     return meta
 

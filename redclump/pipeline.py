@@ -361,7 +361,12 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
     chosen = catalogue[cut.mask(catalogue)]
     scored = pd.read_parquet(Path(workdir) / "truthset_scored.parquet")
     test, is_rc = test_split_truth(scored)
-    stats = metrics.selection_metrics(cut.mask(test), is_rc)
+    test_selected = cut.mask(test)
+    stats = metrics.selection_metrics(test_selected, is_rc)
+    test_strata, n_strata = metrics.contamination_strata(test)
+    reweighted = metrics.reweighted_contamination(
+        test_selected, is_rc, test_strata, metrics.contamination_strata(chosen)[0], n_strata, n_boot=200, seed=0
+    )
     meta = {
         "cut": cut.text(),
         "n_rows": len(chosen),
@@ -374,6 +379,9 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
         "completeness": stats["completeness"],
         "completeness_lo": stats["completeness_lo"],
         "completeness_hi": stats["completeness_hi"],
+        "contamination_reweighted": reweighted["contamination"],
+        "contamination_reweighted_lo": reweighted["lo"],
+        "contamination_reweighted_hi": reweighted["hi"],
         "metrics_on": f"truth-set test split, {stats['n_total']} stars with seismic class, Wilson 68% intervals",
     }
     write_with_metadata(chosen, out, meta)

@@ -177,3 +177,16 @@ def test_ingested_csv_input_infers_like_the_parquet(built: Path, tmp_path: Path)
         np.testing.assert_allclose(
             ingested.loc[reference.index, column].astype(float), reference[column].astype(float), rtol=2e-3, atol=1e-3
         )
+
+
+def test_select_reports_the_reweighted_contamination(built: Path, tmp_path: Path) -> None:
+    meta = pipeline.select(built, Cut(dp_min=200, dnu_max=6.0), tmp_path / "s.parquet")
+    scored = pd.read_parquet(built / "truthset_scored.parquet")
+    test, is_rc = pipeline.test_split_truth(scored)
+    cat = pd.read_parquet(built / "catalogue")
+    cut = Cut(dp_min=200, dnu_max=6.0)
+    strata, n = metrics.contamination_strata(test)
+    expected = metrics.reweighted_contamination(
+        cut.mask(test), is_rc, strata, metrics.contamination_strata(cat[cut.mask(cat)])[0], n, n_boot=200, seed=0
+    )
+    assert np.isclose(meta["contamination_reweighted"], expected["contamination"], equal_nan=True)

@@ -141,3 +141,16 @@ def test_solver_picks_the_most_complete_cut_under_the_target() -> None:
 def test_doctests() -> None:
     assert doctest.testmod(selection, raise_on_error=False).failed == 0
     assert doctest.testmod(metrics, raise_on_error=False).failed == 0
+
+
+def test_contamination_strata_separate_latitude_direction_depth_and_teff() -> None:
+    base = {"l": [0.0], "b": [2.0], "phot_g_mean_mag": [12.0], "teff_phot": [4500.0]}
+    index, n = metrics.contamination_strata(pd.DataFrame(base))
+    assert n == 5 * 3 * 3 * 4
+    for column, value in (("b", -45.0), ("l", 180.0), ("phot_g_mean_mag", 16.0), ("teff_phot", 5100.0)):
+        other = metrics.contamination_strata(pd.DataFrame({**base, column: [value]}))[0]
+        assert other[0] != index[0], column
+    # Symmetric in l about the centre: l = 350° is the same direction bin as l = 10°.
+    a = metrics.contamination_strata(pd.DataFrame({**base, "l": [350.0]}))[0]
+    b = metrics.contamination_strata(pd.DataFrame({**base, "l": [10.0]}))[0]
+    assert a[0] == b[0]
