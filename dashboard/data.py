@@ -78,7 +78,9 @@ class AppData:
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
-        if len(self.catalogue) or len(self.test):
+        needed = {"l", "b", "phot_g_mean_mag", "teff_phot"}
+        self.available["reweighting"] = needed <= set(self.catalogue.columns) and needed <= set(self.test.columns)
+        if self.available["reweighting"]:
             self.catalogue_strata = self.strata(self.catalogue)
             self.test_strata = self.strata(self.test)
 
@@ -100,12 +102,22 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame, *, source: str) -> AppData:
-    """Build the app's data from a catalogue and a scored truth set (any canonical columns)."""
+def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, source: str) -> AppData:
+    """Build the app's data from a catalogue and a scored truth set (any canonical columns).
+
+    Without a scored truth set (e.g. an ingested published catalogue) the app still shows the
+    catalogue; contamination and completeness are reported as unavailable.
+    """
     n_total = len(catalogue)
     keep = catalogue["dp_phot"].to_numpy() > DP_FLOOR
     present = [c for c in APP_COLUMNS if c in catalogue.columns]
     cat = _prepare(catalogue.loc[keep, present].reset_index(drop=True))
+    if scored is None:
+        scored = pd.DataFrame(
+            {c: pd.Series(dtype=np.float32) for c in ("l", "b", "dp_phot", "dnu_phot", "teff_phot", "logg_phot")}
+        )
+        scored["split"] = pd.Series(dtype=str)
+        scored["class"] = pd.Series(dtype=str)
     test, is_rc = pipeline.test_split_truth(scored)
     test = _prepare(test[[c for c in APP_COLUMNS if c in test.columns] + ["class"]].reset_index(drop=True))
     available = {c: c in catalogue.columns for c in OPTIONAL_COLUMNS}
@@ -163,7 +175,10 @@ def load_app_data(workdir: str) -> AppData:
         pq.write_table(table, tmp)
         tmp.replace(cache)
     catalogue = table.to_pandas()
-    scored = pd.read_parquet(path / "truthset_scored.parquet")
+    scored_path = path / "truthset_scored.parquet"
+    scored = pd.read_parquet(scored_path) if scored_path.exists() else None
+    if scored is None:
+        log.warning("no scored truth set in %s: contamination and completeness are unavailable", path)
     data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir))
     data.n_catalogue_total = n_total
     log.info(

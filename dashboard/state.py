@@ -155,15 +155,23 @@ class ExplorerState(param.Parameterized):
         test_mask = self.test_mask()
         stats = metrics.selection_metrics(test_mask, self.data.test_is_rc)
         cat = self.data.catalogue
-        reweighted = metrics.reweighted_contamination(
-            test_mask,
-            self.data.test_is_rc,
-            self.data.test_strata,
-            self.data.catalogue_strata[mask],
-            self.data.n_strata,
-            n_boot=50,
-            seed=0,
-        )
+        if self.data.available.get("reweighting", False):
+            reweighted = metrics.reweighted_contamination(
+                test_mask,
+                self.data.test_is_rc,
+                self.data.test_strata,
+                self.data.catalogue_strata[mask],
+                self.data.n_strata,
+                n_boot=50,
+                seed=0,
+            )
+        else:
+            reweighted = {
+                "contamination": float("nan"),
+                "lo": float("nan"),
+                "hi": float("nan"),
+                "note": "no G magnitudes or truth set to reweight with",
+            }
         dist = cat["dist"].to_numpy()[mask] if "dist" in cat else np.array([])
         return {
             **stats,

@@ -256,10 +256,18 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
     return result, {"file": str(path), "rows_read": len(out), "rows_kept": int(keep.sum()), "rows_dropped": dropped}
 
 
-def write_ingested(frame: pd.DataFrame, workdir: Path, kind: Kind, report: dict[str, Any]) -> Path:
-    """Write the canonical table where the pipeline expects it, atomically."""
+def write_ingested(
+    frame: pd.DataFrame, workdir: Path, kind: Kind, report: dict[str, Any], *, append: bool = False
+) -> Path:
+    """Write the canonical table where the pipeline expects it, atomically.
+
+    With ``append`` an input or catalogue file becomes one more partition of an existing ingested
+    dataset (refused if a ``source_id`` is already there); otherwise the dataset is replaced.
+    """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    if append and kind != "truthset":
+        return _append_partition(frame, workdir / ("input" if kind == "input" else "catalogue"), kind, report)
     manifest = {"kind": f"redclump-ingested-{kind}", "report": report}
     if kind == "truthset":
         tmp = workdir / f".truthset.tmp-{os.getpid()}.parquet"
@@ -283,3 +291,28 @@ def write_ingested(frame: pd.DataFrame, workdir: Path, kind: Kind, report: dict[
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     return workdir / folder
+
+
+def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict[str, Any]) -> Path:
+    manifest_path = folder / "_manifest.json"
+    if not manifest_path.exists():
+        return write_ingested(frame, folder.parent, kind, report)  # type: ignore[arg-type]
+    manifest = json.loads(manifest_path.read_text())
+    if not str(manifest.get("kind", "")).startswith("redclump-ingested"):
+        msg = f"{folder} holds a {manifest.get('kind', 'non-ingested')} dataset; append only adds to ingested ones"
+        raise IngestError(msg)
+    parts = sorted(folder.glob("part-*.parquet"))
+    existing = pd.concat([pd.read_parquet(p, columns=["source_id"]) for p in parts], ignore_index=True)["source_id"]
+    clash = int(frame["source_id"].isin(existing).sum())
+    if clash:
+        msg = f"{report['file']}: {clash} source_id value(s) are already in {folder}"
+        raise IngestError(msg)
+    target = folder / f"part-{len(parts):05d}.parquet"
+    tmp = folder / f".{target.name}.tmp-{os.getpid()}"
+    frame.to_parquet(tmp, index=False)
+    reports = manifest.get("reports", [manifest.get("report")]) + [report]
+    total = {"rows_kept": sum(r["rows_kept"] for r in reports if r), "files": len(reports)}
+    new_manifest = {**manifest, "reports": reports, "settings": {"ingested": reports}, "summary": total}
+    os.replace(tmp, target)
+    manifest_path.write_text(json.dumps(new_manifest, indent=2))
+    return folder

@@ -358,7 +358,7 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
         if kind is None:
             raise CommandError(f"say what {args.file} is with --as input|catalogue|truthset (the map does not)")
         frame, report = ingest.ingest(args.file, column_map, kind)
-        target = ingest.write_ingested(frame, args.workdir, kind, report)
+        target = ingest.write_ingested(frame, args.workdir, kind, report, append=args.append)
     except ingest.IngestError as exc:
         raise CommandError(str(exc)) from None
     dropped = ", ".join(f"{k}: {v:,}" for k, v in report["rows_dropped"].items()) or "none"
@@ -473,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as", dest="kind", choices=("input", "catalogue", "truthset"), default=None, help="what the file is"
     )
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
+    p.add_argument("--append", action="store_true", help="add the file as one more partition (many archive pieces)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")

@@ -190,3 +190,73 @@ def test_select_reports_the_reweighted_contamination(built: Path, tmp_path: Path
         cut.mask(test), is_rc, strata, metrics.contamination_strata(cat[cut.mask(cat)])[0], n, n_boot=200, seed=0
     )
     assert np.isclose(meta["contamination_reweighted"], expected["contamination"], equal_nan=True)
+
+
+def test_published_catalogue_ingested_and_served_shows_the_same_counts(built: Path, tmp_path: Path) -> None:
+    from redclump import cli
+    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.state import ExplorerState
+
+    cat = pd.read_parquet(built / "catalogue")
+    published = pd.DataFrame(
+        {
+            "Source": cat["source_id"],
+            "GLON": cat["l"],
+            "GLAT": cat["b"],
+            "Teff_phot": cat["teff_phot"],
+            "e_Teff_phot": cat["teff_phot_err"],
+            "logg_phot": cat["logg_phot"],
+            "e_logg_phot": cat["logg_phot_err"],
+            "Deltap_phot": cat["dp_phot"],
+            "e_Deltap_phot": cat["dp_phot_err"],
+            "Deltanu_phot": cat["dnu_phot"],
+            "e_Deltanu_phot": cat["dnu_phot_err"],
+            "Dist": cat["dist"] * 1000.0,
+        }
+    )
+    path = tmp_path / "lucey2020.csv"
+    published.to_csv(path, index=False)
+    work = tmp_path / "published"
+    assert cli.main(["ingest", str(path), "--map", "lucey2020_vizier", "--workdir", str(work)]) == 0
+    served = ExplorerState(load_app_data(str(work)))
+    reference = ExplorerState(load_app_data(str(built)))
+    for preset in ("tier1", "tier2"):
+        served.apply_preset(preset)
+        reference.apply_preset(preset)
+        assert served.numbers()["n_catalogue"] == reference.numbers()["n_catalogue"] > 0
+    assert np.isnan(served.numbers()["contamination"])  # no truth set: unavailable, not an error
+    assert not served.data.available["reweighting"]
+
+
+def test_ingested_truthset_retrains(built: Path, tmp_path: Path) -> None:
+    from astropy.table import Table
+
+    from redclump import cli
+    from redclump.data.schema import BANDS
+
+    truth = pd.read_parquet(built / "truthset.parquet")
+    seismic = truth[truth["class"].notna()]
+    ting = pd.DataFrame(
+        {
+            "source_id": seismic["source_id"],
+            "l": seismic["l"],
+            "b": seismic["b"],
+            "teff": seismic["teff"],
+            "log_g": seismic["logg"],
+            "s_n": seismic["snr"],
+            "deltap": seismic["deltap"],
+            "deltanu": seismic["deltanu"],
+            "class": seismic["class"].astype(str),
+            "parallax": seismic["parallax"],
+            **{band: seismic[band] for band in BANDS},
+        }
+    )
+    path = tmp_path / "ting.fits"
+    Table.from_pandas(ting.reset_index(drop=True)).write(path)
+    work = tmp_path / "real"
+    assert cli.main(["ingest", str(path), "--map", "ting2018_lamost", "--workdir", str(work)]) == 0
+    ingested = pd.read_parquet(work / "truthset.parquet")
+    assert set(ingested["split"]) == {"train", "valid", "test"}  # a hashed split was assigned
+    evaluation = pipeline.train(work, epochs=2)
+    assert evaluation["stages"]["stage3"]["targets"]["deltap"]["n"] > 0
+    assert (work / "models" / "stage3.pt").exists()

@@ -177,3 +177,17 @@ def test_ingested_input_goes_through_the_cli(
         )
         == 2
     )
+
+
+def test_append_adds_partitions_and_refuses_duplicates(sample: pd.DataFrame, tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    sample.head(100).to_parquet(first)
+    sample.tail(100).to_parquet(second)
+    args = ["--map", "gaia_dr2_crossmatch", "--workdir", str(work), "--append"]
+    assert cli.main(["ingest", str(first), *args]) == 0
+    assert cli.main(["ingest", str(second), *args]) == 0
+    assert len(pd.read_parquet(work / "input")) == 200
+    assert len(list((work / "input").glob("part-*.parquet"))) == 2
+    assert cli.main(["ingest", str(first), *args]) == 2  # the same source_ids again
+    assert len(pd.read_parquet(work / "input")) == 200
