@@ -26,6 +26,7 @@ __all__ = [
     "reweighted_contamination",
     "selection_metrics",
     "solve_for_contamination",
+    "test_split_truth",
     "tradeoff_curve",
 ]
 
@@ -80,6 +81,13 @@ def selection_metrics(selected: BoolArray, is_rc: BoolArray, *, confidence: floa
         "confidence": confidence,
         "note": "; ".join(notes),
     }
+
+
+def test_split_truth(scored: Any) -> tuple[Any, npt.NDArray[np.bool_]]:
+    """The scored truth set's ``test`` stars with a spectroscopic class, and their RC truth
+    (``class == "RC"``). Every contamination and completeness is computed on these only."""
+    test = scored[(scored["split"].astype(str) == "test") & scored["class"].notna()]
+    return test, (test["class"].astype(str) == "RC").to_numpy()
 
 
 def binned_metrics(

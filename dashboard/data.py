@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from redclump import pipeline
 from redclump.core import metrics
 
 __all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data"]
@@ -47,6 +46,8 @@ APP_COLUMNS = (
     "z_gc",
     "r_gc",
 )
+#: Truth-set columns the figure export needs besides APP_COLUMNS.
+FIGURE_COLUMNS = ("split", "class", "giant", "teff", "logg", "deltap", "deltanu", "ks_msigcom")
 OPTIONAL_COLUMNS = ("p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc", "dp_phot_err")
 
 
@@ -94,6 +95,8 @@ class AppData:
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    if "sky_x" in frame:  # already prepared (the candidate cache stores prepared columns)
+        return frame
     x, y = hammer_aitoff(frame["l"].to_numpy(), frame["b"].to_numpy())
     frame = frame.assign(sky_x=x, sky_y=y, l_wrapped=(((frame["l"] + 180.0) % 360.0) - 180.0).astype(np.float32))
     for column in frame.columns:
@@ -118,24 +121,10 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
         )
         scored["split"] = pd.Series(dtype=str)
         scored["class"] = pd.Series(dtype=str)
-    test, is_rc = pipeline.test_split_truth(scored)
+    test, is_rc = metrics.test_split_truth(scored)
     test = _prepare(test[[c for c in APP_COLUMNS if c in test.columns] + ["class"]].reset_index(drop=True))
     available = {c: c in catalogue.columns for c in OPTIONAL_COLUMNS}
-    figure_columns = [
-        "split",
-        "class",
-        "giant",
-        "teff",
-        "logg",
-        "deltap",
-        "deltanu",
-        "teff_phot",
-        "logg_phot",
-        "dp_phot",
-        "dnu_phot",
-        "b",
-        "ks_msigcom",
-    ]
+    figure_columns = [*FIGURE_COLUMNS, "teff_phot", "logg_phot", "dp_phot", "dnu_phot", "b"]
     kept = scored[[c for c in figure_columns if c in scored.columns]].reset_index(drop=True)
     return AppData(cat, test, is_rc, source, n_total, available, scored=kept)
 
@@ -152,31 +141,40 @@ def load_app_data(workdir: str) -> AppData:
     import json
 
     import pyarrow.dataset as pds
+    import pyarrow as pa
+    import pyarrow.feather as pa_feather
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
     key = (catalogue_dir / "_manifest.json").read_bytes() + ",".join(APP_COLUMNS).encode() + str(DP_FLOOR).encode()
     digest = hashlib.sha256(key).hexdigest()[:16]
-    cache = path / f"app_candidates-{digest}.parquet"
+    cache = path / f"app_candidates-{digest}.arrow"
     if cache.exists():
-        table = pq.read_table(cache)
+        # Uncompressed Arrow IPC, memory-mapped: ~10x faster to load than the Parquet catalogue.
+        table = pa_feather.read_table(cache, memory_map=True)
         n_total = int(json.loads(table.schema.metadata[b"redclump_n_total"]))
+        catalogue = table.to_pandas(split_blocks=True)
     else:
         dataset = pds.dataset(catalogue_dir, format="parquet")
         names = set(dataset.schema.names)
         table = dataset.to_table(columns=[c for c in APP_COLUMNS if c in names], filter=pds.field("dp_phot") > DP_FLOOR)
         n_total = dataset.count_rows()
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
+        catalogue = _prepare(table.to_pandas())
+        prepared = pa.Table.from_pandas(catalogue, preserve_index=False)
+        prepared = prepared.replace_schema_metadata(
+            {**(prepared.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
         )
-        for old in path.glob("app_candidates-*.parquet"):
+        for old in path.glob("app_candidates-*"):
             old.unlink()
-        tmp = cache.with_suffix(".tmp")
-        pq.write_table(table, tmp)
+        tmp = path / f".{cache.name}.tmp"
+        pa_feather.write_feather(prepared, tmp, compression="uncompressed")
         tmp.replace(cache)
-    catalogue = table.to_pandas()
     scored_path = path / "truthset_scored.parquet"
-    scored = pd.read_parquet(scored_path) if scored_path.exists() else None
+    scored = None
+    if scored_path.exists():
+        wanted = {*APP_COLUMNS, *FIGURE_COLUMNS}
+        names = pq.read_schema(scored_path).names
+        scored = pd.read_parquet(scored_path, columns=[c for c in names if c in wanted])
     if scored is None:
         log.warning("no scored truth set in %s: contamination and completeness are unavailable", path)
     data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir))

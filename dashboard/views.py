@@ -220,7 +220,7 @@ def kiel_map_view(state: ExplorerState) -> hv.DynamicMap:
     )
 
 
-def tradeoff_view(state: ExplorerState) -> hv.DynamicMap:
+def tradeoff_view(state: ExplorerState) -> hv.Overlay:
     from redclump.core import metrics
     from redclump.core.selection import PRESETS
 
@@ -229,26 +229,30 @@ def tradeoff_view(state: ExplorerState) -> hv.DynamicMap:
         m = metrics.selection_metrics(PRESETS[name].mask(state.data.test), state.data.test_is_rc)
         preset_points.append((m["contamination"], m["completeness"], name))
 
-    def plot(**_: Any) -> hv.Overlay:
-        curve = state.tradeoff()
-        now = state.numbers()
-        return (
-            hv.Curve((curve["contamination"], curve["completeness"]), "contamination", "completeness").opts(
-                color="grey"
-            )
-            * hv.Points(preset_points, ["contamination", "completeness"], ["preset"]).opts(
-                color="black", marker="square", size=8
-            )
-            * hv.Labels(preset_points, ["contamination", "completeness"], "preset").opts(
-                yoffset=0.05, text_font_size="8pt"
-            )
-            * hv.Points([(now["contamination"], now["completeness"])], ["contamination", "completeness"]).opts(
-                color="red", size=10
-            )
+    static = hv.Points(preset_points, ["contamination", "completeness"], ["preset"]).opts(
+        color="black", marker="square", size=8
+    ) * hv.Labels(preset_points, ["contamination", "completeness"], "preset").opts(yoffset=0.05, text_font_size="8pt")
+
+    def curve(**_: Any) -> hv.Curve:
+        values = state.tradeoff()
+        return hv.Curve((values["contamination"], values["completeness"]), "contamination", "completeness").opts(
+            color="grey"
         )
 
-    dmap = hv.DynamicMap(plot, streams=[hv.streams.Params(state, CUT_PARAMS)])
-    return dmap.opts(
+    def current(**_: Any) -> hv.Points:
+        now = state.numbers()
+        return hv.Points([(now["contamination"], now["completeness"])], ["contamination", "completeness"]).opts(
+            color="red", size=10
+        )
+
+    # The curve does not depend on ΔP_min (it varies it), so a ΔP slider move only moves the point.
+    other_cuts = [p for p in CUT_PARAMS if p != "dp_min"]
+    overlay = (
+        hv.DynamicMap(curve, streams=[hv.streams.Params(state, other_cuts)])
+        * static
+        * hv.DynamicMap(current, streams=[hv.streams.Params(state, CUT_PARAMS)])
+    )
+    return overlay.opts(
         hv.opts.Overlay(width=360, height=260, xlim=(0, 0.8), ylim=(0, 1.05), title="trade-off (ΔP_min varies)")
     )
 

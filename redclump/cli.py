@@ -21,6 +21,9 @@ __all__ = ["main"]
 log = logging.getLogger("redclump")
 
 DEFAULT_WORKDIR = Path(".redclump")
+#: Same as redclump.data.mock.DEFAULT_STARS (tested); kept here so `--help` and `serve` do not
+#: import astropy's coordinate machinery.
+DEFAULT_STARS = 75_000_000
 
 
 class CommandError(Exception):
@@ -376,8 +379,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mock", help="generate the mock Milky Way input and truth set")
     _add_common(p)
-    from redclump.data.mock import DEFAULT_STARS
-
     p.add_argument(
         "--stars",
         type=_positive_int,

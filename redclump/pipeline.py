@@ -335,10 +335,8 @@ def infer(
     return summary
 
 
-def test_split_truth(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The scored truth set's test stars with a seismic class, and their RC truth."""
-    test = scored[(scored["split"].astype(str) == "test") & scored["class"].notna()]
-    return test, (test["class"].astype(str) == "RC").to_numpy()
+#: Kept here for callers of the pipeline API; the definition lives in core.metrics.
+test_split_truth = metrics.test_split_truth
 
 
 def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> dict[str, Any]:

@@ -49,3 +49,9 @@ def test_mock_prints_summary_and_skips_when_up_to_date(tmp_path: Path, capsys: p
     before = (tmp_path / "input" / "part-00000.parquet").stat().st_mtime_ns
     assert cli.main(args) == 0
     assert (tmp_path / "input" / "part-00000.parquet").stat().st_mtime_ns == before
+
+
+def test_cli_default_star_count_matches_the_mock() -> None:
+    from redclump.data import mock
+
+    assert cli.DEFAULT_STARS == mock.DEFAULT_STARS
