@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import torch
-from redclump.data.schema import FEATURES, SchemaError, validate_columns
+from redclump.data.schema import FEATURES, MDN_PREDICTIONS, SchemaError, validate_columns
 
 from . import distances
 from .mdn import MixtureDensityNetwork, mixture_summary, prob_above
@@ -97,20 +97,7 @@ def predict_catalogue(
     features = frame[list(FEATURES)].to_numpy(np.float32)
     good = np.isfinite(features).all(axis=1)
     n = len(frame)
-    out = {
-        name: np.full(n, np.nan, dtype=np.float32)
-        for name in (
-            "teff_phot",
-            "teff_phot_err",
-            "logg_phot",
-            "logg_phot_err",
-            "dp_phot",
-            "dp_phot_err",
-            "dnu_phot",
-            "dnu_phot_err",
-            "p_rc",
-        )
-    }
+    out = {name: np.full(n, np.nan, dtype=np.float32) for name in MDN_PREDICTIONS}
     idx = np.flatnonzero(good)
     mean1, std1 = mixture_summary(*predict_mixture(models.stage1, features[idx]))
     giant = np.zeros(n, dtype=bool)

@@ -19,6 +19,7 @@ __all__ = [
     "FEATURES",
     "GAIA_ASTROMETRY",
     "INPUT_COLUMNS",
+    "MDN_PREDICTIONS",
     "SEISMIC_LABELS",
     "SPECTRO_LABELS",
     "SPLITS",
@@ -85,8 +86,8 @@ TRUTH_CLASSES: tuple[str, ...] = ("RC", "RGB", "2CL")
 #: True evolutionary states of mock stars (``true_state``).
 STATES: tuple[str, ...] = ("MS", "SGB", "RGB", "RC", "2CL")
 
-#: Columns the inference step adds to make the catalogue.
-CATALOGUE_PREDICTIONS: tuple[str, ...] = (
+#: The networks' outputs: mixture mean and standard deviation per target, and P(RC).
+MDN_PREDICTIONS: tuple[str, ...] = (
     "teff_phot",
     "teff_phot_err",
     "logg_phot",
@@ -96,6 +97,11 @@ CATALOGUE_PREDICTIONS: tuple[str, ...] = (
     "dnu_phot",
     "dnu_phot_err",
     "p_rc",
+)
+
+#: Columns the inference step adds to make the catalogue.
+CATALOGUE_PREDICTIONS: tuple[str, ...] = (
+    *MDN_PREDICTIONS,
     "a_w1",
     "dist",
     "dist_err",
