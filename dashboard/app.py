@@ -12,7 +12,7 @@ import numpy as np
 import panel as pn
 
 from .data import AppData, load_app_data
-from .state import URL_PARAMS, ExplorerState
+from .state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
 from .views import (
     SelectionCache,
     cut_lines,
@@ -62,23 +62,8 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
 
     controls = pn.Param(
         state,
-        parameters=[
-            "dp_min",
-            "dnu_max",
-            "teff_min",
-            "abs_b_min",
-            "dp_frac_err_max",
-            "p_rc_min",
-            "colour_by",
-            "cnorm",
-            "sky_projection",
-            "show_truth",
-            "hover",
-        ],
-        widgets={
-            name: {"type": pn.widgets.FloatSlider, "throttled": True}
-            for name in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
-        },
+        parameters=[*SLIDER_PARAMS, "colour_by", "cnorm", "sky_projection", "show_truth", "hover"],
+        widgets={name: {"type": pn.widgets.FloatSlider, "throttled": True} for name in SLIDER_PARAMS},
         show_name=False,
         sizing_mode="stretch_width",
     )
@@ -110,10 +95,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     numbers = pn.pane.HTML(
         pn.bind(
             lambda **_: numbers_html(state.numbers()),
-            **{
-                n: state.param[n]
-                for n in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
-            },
+            **{n: state.param[n] for n in CUT_PARAMS},
         ),
         sizing_mode="stretch_width",
         css_classes=["numbers-pane"],
@@ -123,7 +105,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     )
     state.param.watch(
         lambda *_events: setattr(command, "value", state.command()),
-        ["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region"],
+        list(CUT_PARAMS),
         onlychanged=True,
     )
 

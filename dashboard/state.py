@@ -25,18 +25,10 @@ COLOUR_COLUMNS: dict[str, str | None] = {
     "mean Teff_phot (K)": "teff_phot",
     "mean P(RC)": "p_rc",
 }
-CUT_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
-URL_PARAMS = (
-    "dp_min",
-    "dnu_max",
-    "teff_min",
-    "abs_b_min",
-    "dp_frac_err_max",
-    "p_rc_min",
-    "colour_by",
-    "cnorm",
-    "sky_projection",
-)
+#: The cut's sliders; with the drawn region they define the selection; with the view choices the URL.
+SLIDER_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+CUT_PARAMS = (*SLIDER_PARAMS, "region")
+URL_PARAMS = (*SLIDER_PARAMS, "colour_by", "cnorm", "sky_projection")
 
 
 class ExplorerState(param.Parameterized):

@@ -19,11 +19,12 @@ import param
 
 from .data import DP_FLOOR, hammer_aitoff
 from .state import COLOUR_COLUMNS, ExplorerState
+from .state import CUT_PARAMS as STATE_CUT_PARAMS
 
 __all__ = ["SelectionCache", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
 
 WIDTH, HEIGHT = 480, 280
-CUT_PARAMS = ["dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region"]
+CUT_PARAMS = list(STATE_CUT_PARAMS)
 CMAP = "viridis"
 
 #: name: (x column, y column, full x range, full y range, invert x, invert y, x label, y label)

@@ -287,7 +287,7 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
 
     from redclump import pipeline
     from redclump.dashboard import figures
-    from redclump.data.schema import BAND_ERRORS, FEATURES
+    from redclump.data.schema import BAND_ERRORS, CATALOGUE_PREDICTIONS, FEATURES
 
     out_dir = args.out or (args.workdir / "figures")
     targets = {name: out_dir / f"{name}.{args.format}" for name in figures.FIGURES}
@@ -298,28 +298,8 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
     if not (catalogue_dir / "_manifest.json").exists():
         raise CommandError(f"no catalogue in {catalogue_dir}: run `redclump build` first")
     dataset = pds.dataset(catalogue_dir, format="parquet")
-    wanted = {
-        *FEATURES,
-        *BAND_ERRORS.values(),
-        "l",
-        "b",
-        "dist",
-        "dist_err",
-        "x_gc",
-        "y_gc",
-        "z_gc",
-        "r_gc",
-        "teff_phot",
-        "teff_phot_err",
-        "logg_phot",
-        "logg_phot_err",
-        "dp_phot",
-        "dp_phot_err",
-        "dnu_phot",
-        "p_rc",
-        "true_state",
-        "parallax_error",
-    }
+    # Everything the figures read: inputs, their errors, predictions, distances, mock truth.
+    wanted = {*FEATURES, *BAND_ERRORS.values(), *CATALOGUE_PREDICTIONS, "l", "b", "parallax_error", "true_state"}
     catalogue = dataset.to_table(columns=[c for c in dataset.schema.names if c in wanted]).to_pandas()
     scored = pd.read_parquet(args.workdir / "truthset_scored.parquet")
     try:
