@@ -122,6 +122,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         meta = {
             "cut": state.cut().text(),
             "region": state.region_text(),
+            "region_json": "" if state.region is None else state.region.to_json(),
             "n_rows": len(selected),
             "software": f"redclump {__import__('redclump').__version__}",
             "catalogue": data.source,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from redclump.core import metrics
 
-__all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data"]
+__all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data", "synthetic_frames"]
 
 log = logging.getLogger("redclump")
 
@@ -48,6 +48,8 @@ APP_COLUMNS = (
 )
 #: Truth-set columns the figure export needs besides APP_COLUMNS.
 FIGURE_COLUMNS = ("split", "class", "giant", "teff", "logg", "deltap", "deltanu", "ks_msigcom")
+#: Columns :func:`_prepare` adds (the sky projections); the candidate cache stores them.
+PREPARED_COLUMNS = ("sky_x", "sky_y", "l_wrapped")
 OPTIONAL_COLUMNS = ("p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc", "dp_phot_err")
 
 
@@ -95,7 +97,7 @@ class AppData:
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    if "sky_x" in frame:  # already prepared (the candidate cache stores prepared columns)
+    if set(PREPARED_COLUMNS) <= set(frame.columns):  # the candidate cache stores prepared columns
         return frame
     x, y = hammer_aitoff(frame["l"].to_numpy(), frame["b"].to_numpy())
     frame = frame.assign(sky_x=x, sky_y=y, l_wrapped=(((frame["l"] + 180.0) % 360.0) - 180.0).astype(np.float32))
@@ -113,8 +115,11 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
     """
     n_total = len(catalogue)
     keep = catalogue["dp_phot"].to_numpy() > DP_FLOOR
-    present = [c for c in APP_COLUMNS if c in catalogue.columns]
-    cat = _prepare(catalogue.loc[keep, present].reset_index(drop=True))
+    present = [c for c in (*APP_COLUMNS, *PREPARED_COLUMNS) if c in catalogue.columns]
+    if keep.all():  # e.g. the candidate cache: no copy
+        cat = _prepare(catalogue[present] if len(present) < catalogue.shape[1] else catalogue)
+    else:
+        cat = _prepare(catalogue.loc[keep, present].reset_index(drop=True))
     if scored is None:
         scored = pd.DataFrame(
             {c: pd.Series(dtype=np.float32) for c in ("l", "b", "dp_phot", "dnu_phot", "teff_phot", "logg_phot")}
@@ -127,6 +132,45 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
     figure_columns = [*FIGURE_COLUMNS, "teff_phot", "logg_phot", "dp_phot", "dnu_phot", "b"]
     kept = scored[[c for c in figure_columns if c in scored.columns]].reset_index(drop=True)
     return AppData(cat, test, is_rc, source, n_total, available, scored=kept)
+
+
+def synthetic_frames(n: int, n_truth: int, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A catalogue and a scored truth set with the app's columns and random values.
+
+    For warming the server up (imports, datashader's compiled kernels) before the real catalogue
+    is loaded, and for tests and benchmarks. Not a model of anything: positions are uniform on
+    the sphere and the truth set's class follows ΔP_phot with noise.
+    """
+    rng = np.random.default_rng(seed)
+
+    def frame(m: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "source_id": np.arange(m),
+                "l": rng.uniform(0, 360, m),
+                "b": np.degrees(np.arcsin(rng.uniform(-1, 1, m))),
+                "phot_g_mean_mag": rng.uniform(10, 17, m),
+                "w1mpro": rng.uniform(8, 14, m),
+                "w1sigmpro": np.full(m, 0.03),
+                "teff_phot": rng.uniform(4000, 5400, m),
+                "logg_phot": rng.uniform(1.5, 3.5, m),
+                "dp_phot": rng.uniform(50, 350, m),
+                "dp_phot_err": rng.uniform(5, 100, m),
+                "dnu_phot": rng.uniform(1, 15, m),
+                "p_rc": rng.uniform(0, 1, m),
+                "dist": rng.uniform(0.5, 25, m),
+                "x_gc": rng.normal(0, 8, m),
+                "y_gc": rng.normal(0, 8, m),
+                "z_gc": rng.normal(0, 1, m),
+                "r_gc": rng.uniform(0, 20, m),
+            }
+        )
+
+    catalogue = frame(n)
+    scored = frame(n_truth)
+    scored["split"] = rng.choice(["train", "valid", "test"], n_truth, p=[0.6, 0.15, 0.25])
+    scored["class"] = np.where(scored["dp_phot"] + rng.normal(0, 50, n_truth) > 220, "RC", "RGB")
+    return catalogue, scored
 
 
 @functools.lru_cache(maxsize=4)

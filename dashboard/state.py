@@ -14,6 +14,7 @@ from redclump.core import metrics
 from redclump.core.selection import PRESETS, Cut
 
 from .data import DP_FLOOR, AppData
+from .region import Region, RegionError
 
 __all__ = ["COLOUR_COLUMNS", "ExplorerState"]
 
@@ -61,7 +62,9 @@ class ExplorerState(param.Parameterized):
         label="Hover: pixel values",
         doc="Show each pixel's count or mean under the cursor (off by default: it ships a hover layer per view)",
     )
-    region = param.Parameter(None, doc="Linked box selection: (x column, y column, x0, x1, y0, y1) or None")
+    region = param.ClassSelector(
+        class_=Region, default=None, allow_None=True, doc="Linked selection drawn on a view (box or lasso), or None"
+    )
     show_truth = param.Boolean(
         False,
         label="Overlay truth-set test stars (seismic view)",
@@ -105,11 +108,7 @@ class ExplorerState(param.Parameterized):
         )
 
     def _region_mask(self, frame: Any) -> np.ndarray | None:
-        if self.region is None:
-            return None
-        xcol, ycol, x0, x1, y0, y1 = self.region
-        x, y = frame[xcol].to_numpy(), frame[ycol].to_numpy()
-        return (x >= min(x0, x1)) & (x <= max(x0, x1)) & (y >= min(y0, y1)) & (y <= max(y0, y1))
+        return None if self.region is None else self.region.mask(frame)
 
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in CUT_PARAMS)
@@ -126,10 +125,15 @@ class ExplorerState(param.Parameterized):
 
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def test_mask(self) -> np.ndarray:
+        """Selected truth-set test stars. A region drawn in columns the truth set lacks cannot
+        restrict them; the numbers then say so (see :meth:`numbers`)."""
         key = self._key()
         if self._masks.get("test", (None,))[0] != key:
             keep = self.cut().mask(self.data.test)
-            region = self._region_mask(self.data.test)
+            try:
+                region = self._region_mask(self.data.test)
+            except RegionError:
+                region = None
             self._masks["test"] = (key, keep if region is None else keep & region)
         return self._masks["test"][1]
 
@@ -165,6 +169,10 @@ class ExplorerState(param.Parameterized):
                 "note": "no G magnitudes or truth set to reweight with",
             }
         dist = cat["dist"].to_numpy()[mask] if "dist" in cat else np.array([])
+        region = self.region
+        if region is not None and not {region.x, region.y} <= set(self.data.test.columns):
+            note = f"the truth set has no {region.x}/{region.y}: contamination and completeness ignore the drawn region"
+            stats["note"] = "; ".join(n for n in (stats.get("note"), note) if n)
         return {
             **stats,
             "n_catalogue": int(mask.sum()),
@@ -176,10 +184,7 @@ class ExplorerState(param.Parameterized):
         }
 
     def region_text(self) -> str:
-        if self.region is None:
-            return "none"
-        xcol, ycol, x0, x1, y0, y1 = self.region
-        return f"{min(x0, x1):.4g} ≤ {xcol} ≤ {max(x0, x1):.4g} & {min(y0, y1):.4g} ≤ {ycol} ≤ {max(y0, y1):.4g}"
+        return "none" if self.region is None else self.region.text()
 
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def kiel_contamination(self) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ never re-aggregates.
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 import datashader as ds
@@ -18,10 +19,13 @@ import pandas as pd
 import param
 
 from .data import DP_FLOOR, hammer_aitoff
+from .region import Region, RegionError, compile_kernel
 from .state import COLOUR_COLUMNS, ExplorerState
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
 
-__all__ = ["SelectionCache", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
+__all__ = ["SelectionCache", "compile_kernels", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
+
+log = logging.getLogger("redclump")
 
 WIDTH, HEIGHT = 480, 280
 CUT_PARAMS = list(STATE_CUT_PARAMS)
@@ -76,6 +80,18 @@ def aggregate(
     return canvas.points(frame, x, y, agg=agg)
 
 
+def compile_kernels() -> None:
+    """Compile datashader's count kernel for float32 columns (as the app's) on a tiny frame, and
+    the lasso's polygon test.
+
+    Numba compiles on first use; `redclump serve` does it while the catalogue loads rather than
+    during the first visitor's page.
+    """
+    tiny = pd.DataFrame({"x": np.zeros(4, np.float32), "y": np.zeros(4, np.float32)})
+    aggregate(tiny, "x", "y", None, (0.0, 1.0), (0.0, 1.0), width=4, height=4)
+    compile_kernel()
+
+
 def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.DynamicMap:
     """A rasterised view of the selected stars; zoom re-aggregates at full resolution."""
     x, y, x_full, y_full, invert_x, invert_y, x_label, y_label = VIEWS[name]
@@ -105,22 +121,30 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
     streams = [hv.streams.RangeXY(), hv.streams.Params(state, CUT_PARAMS + ["colour_by"])]
     dmap = hv.DynamicMap(image, streams=streams)
     bounds = hv.streams.BoundsXY(source=dmap)
+    lasso = hv.streams.Lasso(source=dmap)
 
+    # The region is kept in the view's own columns (projected x, y for the sky), so it selects
+    # exactly what was drawn.
     def on_bounds(bounds: Any) -> None:
-        if bounds is None:
+        if bounds is not None:
+            state.region = Region.box(x, y, *bounds[0::2], *bounds[1::2])
+
+    def on_lasso(geometry: Any) -> None:
+        if geometry is None or len(geometry) == 0:
             return
-        x0, y0, x1, y1 = bounds
-        # The region is kept in the view's own columns (projected x, y for the sky), so it selects
-        # exactly the box as drawn.
-        state.region = (x, y, x0, x1, y0, y1)
+        try:
+            state.region = Region.lasso(x, y, geometry[:, 0], geometry[:, 1])
+        except RegionError as exc:  # e.g. a click with the lasso tool: keep the current region
+            log.info("lasso ignored: %s", exc)
 
     bounds.add_subscriber(on_bounds)
+    lasso.add_subscriber(on_lasso)
     opts = dict(
         cmap=CMAP,
         colorbar=True,
         width=WIDTH,
         height=HEIGHT,
-        tools=["box_select"],
+        tools=["box_select", "lasso_select"],
         invert_xaxis=invert_x,
         invert_yaxis=invert_y,
         xlabel=x_label,
@@ -136,7 +160,7 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         opts.update(xaxis=None, yaxis=None, frame_width=440, frame_height=220)
 
     def tools(hover: bool) -> list[str]:
-        return ["box_select", "hover"] if hover else ["box_select"]
+        return ["box_select", "lasso_select", *(["hover"] if hover else [])]
 
     return dmap.opts(**opts).apply.opts(cnorm=state.param.cnorm, tools=param.bind(tools, state.param.hover))
 
@@ -150,13 +174,14 @@ def graticule() -> hv.Overlay:
     l_grid = np.linspace(-179.999, 179.999, 181)
     for b_deg in (-60, -30, 0, 30, 60):
         paths.append(np.column_stack(hammer_aitoff(l_grid % 360, np.full_like(l_grid, b_deg))))
-    labels = []
-    for l_deg in (120, 60, 0, -60, -120):
-        x, y = hammer_aitoff(np.array([l_deg % 360]), np.array([0.0]))
-        labels.append(
-            hv.Text(float(x[0]), float(y[0]) - 0.06, f"{l_deg % 360}°").opts(text_font_size="8pt", text_color="grey")
-        )
-    return hv.Path(paths).opts(color="grey", alpha=0.5, line_width=0.7) * hv.Overlay(labels)
+    longitudes = np.array([120.0, 60.0, 0.0, 300.0, 240.0])
+    x, y = hammer_aitoff(longitudes, np.zeros_like(longitudes))
+    # One Labels element (one glyph) rather than a Text per label: each element is a Bokeh
+    # renderer that every new page has to build.
+    labels = hv.Labels((x, y - 0.06, [f"{v:.0f}°" for v in longitudes]), ["x", "y"], "text").opts(
+        text_font_size="8pt", text_color="grey"
+    )
+    return hv.Path(paths).opts(color="grey", alpha=0.5, line_width=0.7) * labels
 
 
 def cut_lines(state: ExplorerState) -> hv.DynamicMap:

@@ -262,13 +262,33 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if not (args.workdir / "catalogue" / "_manifest.json").exists():
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
         cmd_build(args)
-    import panel as pn
+    import threading
 
-    from redclump.dashboard.app import create_app
     from redclump.dashboard.data import load_app_data
 
     workdir = str(args.workdir.resolve())
-    load_app_data(workdir)  # once per process, shared by every session
+    # Load the catalogue (Arrow and numpy: mostly outside the GIL) and compile datashader's
+    # kernel (LLVM: outside the GIL) in a thread while this one imports Panel and HoloViews.
+    loaded: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            loaded["data"] = load_app_data(workdir)  # once per process, shared by every session
+            from redclump.dashboard.views import compile_kernels
+
+            compile_kernels()
+        except BaseException as exc:  # re-raised below, in the main thread
+            loaded["error"] = exc
+
+    loader = threading.Thread(target=load, name="redclump-load", daemon=True)
+    loader.start()
+    import panel as pn
+
+    from redclump.dashboard.app import create_app
+
+    loader.join()
+    if "error" in loaded:
+        raise loaded["error"]
     log.info("serving on http://%s:%d", args.address, args.port)
     pn.serve(
         {"redclump": lambda: create_app(workdir=workdir)},

@@ -93,19 +93,44 @@ def _expected_count(workdir: Path, cut: Cut) -> int:
 
 
 def _wait_for_count(page, expected: int) -> None:  # type: ignore[no-untyped-def]
-    # Panel renders panes inside shadow roots: poll through Playwright's locators, which pierce them.
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if _shown_count(page) == expected:
-            return
-        time.sleep(0.2)
-    cut = page.locator("#cut-text").first.inner_text()
-    raise AssertionError(f"expected {expected} selected stars, page shows {_shown_count(page)} for '{cut}'")
+    if not _until(lambda: _shown_count(page) == expected):
+        cut = page.locator("#cut-text").first.inner_text()
+        raise AssertionError(f"expected {expected} selected stars, page shows {_shown_count(page)} for '{cut}'")
 
 
 def _shown_count(page) -> int:  # type: ignore[no-untyped-def]
     text = page.locator("#n-selected").first.inner_text(timeout=30_000)
     return int(text.replace(",", ""))
+
+
+def _until(condition, timeout: float = 30) -> bool:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` (Panel renders inside shadow roots: read through locators) until true."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
+
+
+def _draw_on_sky(page, tool: str, path: list[tuple[float, float]]) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """Open the app, pick a Bokeh selection tool and drag along ``path`` (fractions of the sky
+    canvas). Returns the count before and the region text after."""
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    total = _shown_count(page)
+    page.locator(f"[title='{tool}']").first.click()
+    box = page.locator("canvas").first.bounding_box()
+    assert box is not None
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in path]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=8)
+    page.mouse.up()
+    region = page.locator("#region-text").first
+    _until(lambda: region.inner_text() != "none")
+    assert _until(lambda: _shown_count(page) != total), "the count did not change"
+    return total, region.inner_text()
 
 
 def test_page_loads_without_console_errors_and_shows_the_core_count(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -135,9 +160,7 @@ def test_url_state_and_preset_button(server, browser) -> None:  # type: ignore[n
     expected_tier1 = _expected_count(workdir, TIER1)
     _wait_for_count(page, expected_tier1)
     assert "teff_phot > 4700" in page.locator("#cut-text").inner_text()
-    deadline = time.time() + 10
-    while "dp_min=265" not in page.evaluate("window.location.href") and time.time() < deadline:
-        time.sleep(0.2)
+    _until(lambda: "dp_min=265" in page.evaluate("window.location.href"), timeout=10)
     assert re.search(r"dp_min=265", page.evaluate("window.location.href"))
     page.close()
 
@@ -220,29 +243,44 @@ def test_drawing_a_box_on_the_sky_restricts_the_count(server, browser) -> None: 
     url, workdir = server
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(url, timeout=60_000)
-    page.wait_for_selector("#n-selected", timeout=60_000)
-    total = _shown_count(page)
-    page.locator("[title='Box Select']").first.click()
-    box = page.locator("canvas").first.bounding_box()
-    assert box is not None
-    x0, y0 = box["x"] + 0.35 * box["width"], box["y"] + 0.25 * box["height"]
-    x1, y1 = box["x"] + 0.65 * box["width"], box["y"] + 0.75 * box["height"]
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
-    page.mouse.move(x1, y1, steps=5)
-    page.mouse.up()
-    deadline = time.time() + 30
-    while time.time() < deadline and page.locator("#region-text").first.inner_text() == "none":
-        time.sleep(0.2)
-    region = page.locator("#region-text").first.inner_text()
-    assert "sky_x" in region, region
-    deadline = time.time() + 30
-    while time.time() < deadline and _shown_count(page) == total:
-        time.sleep(0.2)
+    total, region = _draw_on_sky(page, "Box Select", [(0.35, 0.25), (0.5, 0.5), (0.65, 0.75)])
+    assert "sky_x" in region and not region.startswith("lasso"), region
     assert 0 < _shown_count(page) < total
     page.locator(".clear-region button").click()
     _wait_for_count(page, total)
+    page.close()
+
+
+def test_lasso_on_the_sky_selects_exactly_the_polygon(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Draw a lasso on the sky: the count drops, and the exported sample is exactly the cut's
+    candidates inside the polygon recorded in its metadata (matplotlib's point-in-polygon)."""
+    from matplotlib.path import Path as PolygonPath
+    from redclump.dashboard.data import hammer_aitoff
+
+    url, workdir = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url, timeout=60_000)
+    # A triangle over the middle of the map, drawn in small steps as a hand would.
+    total, region = _draw_on_sky(page, "Lasso Select", [(0.25, 0.3), (0.75, 0.3), (0.5, 0.8), (0.25, 0.3)])
+    assert region.startswith("lasso of"), region
+    shown = _shown_count(page)
+    assert 0 < shown < total
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(".download-sample a, .download-sample button").first.click()
+    path = tmp_path / "lasso.parquet"
+    info.value.save_as(path)
+    table = pq.read_table(path)
+    region = json.loads(json.loads(table.schema.metadata[b"redclump"])["region_json"])
+    assert region["kind"] == "lasso" and region["x"] == "sky_x"
+    cat = pd.read_parquet(workdir / "catalogue", columns=["source_id", "l", "b", "dp_phot", "dnu_phot"])
+    cat = cat[cat["dp_phot"] > DP_FLOOR]
+    x, y = hammer_aitoff(cat["l"].to_numpy(), cat["b"].to_numpy())
+    inside = PolygonPath(region["vertices"]).contains_points(
+        pd.DataFrame({"x": x, "y": y}).to_numpy(dtype="float64")
+    )
+    expected = set(cat["source_id"][Cut(dp_min=225, dnu_max=5.5).mask(cat) & inside])
+    assert set(table.column("source_id").to_pylist()) == expected
+    assert len(expected) == shown
     page.close()
 
 

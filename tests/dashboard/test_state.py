@@ -8,41 +8,13 @@ import pandas as pd
 import pytest
 from redclump.core import metrics
 from redclump.core.selection import TIER1, TIER2
-from redclump.dashboard.data import DP_FLOOR, frames_to_app_data, hammer_aitoff
+from redclump.dashboard.data import DP_FLOOR, frames_to_app_data, hammer_aitoff, synthetic_frames
+from redclump.dashboard.region import Region
 from redclump.dashboard.state import ExplorerState
 
 
 def _tables(n: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-
-    def frame(m: int) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "source_id": np.arange(m),
-                "l": rng.uniform(0, 360, m),
-                "b": rng.uniform(-90, 90, m),
-                "phot_g_mean_mag": rng.uniform(10, 17, m),
-                "w1mpro": rng.uniform(8, 14, m),
-                "w1sigmpro": np.full(m, 0.03),
-                "teff_phot": rng.uniform(4000, 5400, m),
-                "logg_phot": rng.uniform(1.5, 3.5, m),
-                "dp_phot": rng.uniform(50, 350, m),
-                "dp_phot_err": rng.uniform(5, 100, m),
-                "dnu_phot": rng.uniform(1, 15, m),
-                "p_rc": rng.uniform(0, 1, m),
-                "dist": rng.uniform(0.5, 25, m),
-                "x_gc": rng.normal(0, 8, m),
-                "y_gc": rng.normal(0, 8, m),
-                "z_gc": rng.normal(0, 1, m),
-                "r_gc": rng.uniform(0, 20, m),
-            }
-        )
-
-    catalogue = frame(n)
-    scored = frame(2000)
-    scored["split"] = rng.choice(["train", "valid", "test"], 2000)
-    scored["class"] = np.where(scored["dp_phot"] + rng.normal(0, 50, 2000) > 220, "RC", "RGB")
-    return catalogue, scored
+    return synthetic_frames(n, 2000, seed=seed)
 
 
 @pytest.fixture
@@ -81,7 +53,7 @@ def test_presets_set_the_paper_values(state: ExplorerState) -> None:
 
 def test_region_restricts_the_selection(state: ExplorerState) -> None:
     total = state.numbers()["n_catalogue"]
-    state.region = ("dnu_phot", "dp_phot", 1.0, 3.0, 200.0, 400.0)
+    state.region = Region.box("dnu_phot", "dp_phot", 1.0, 3.0, 200.0, 400.0)
     inside = state.numbers()["n_catalogue"]
     assert 0 < inside < total
     assert "dnu_phot" in state.region_text()
@@ -123,3 +95,21 @@ def test_hammer_aitoff_orientation() -> None:
     x, y = hammer_aitoff(np.array([0.0, 90.0, 270.0, 0.0]), np.array([0.0, 0.0, 0.0, 90.0]))
     assert abs(x[0]) < 1e-6 and x[1] < 0 < x[2]  # l increases to the left
     assert np.isclose(y[3], np.sqrt(2))
+
+
+def test_lasso_restricts_every_number_to_the_polygon(state: ExplorerState) -> None:
+    """A lasso on the sky: the catalogue count and the test-split metrics are those of the stars
+    inside the polygon (checked with matplotlib's independent point-in-polygon test)."""
+    from matplotlib.path import Path
+
+    triangle = np.array([[-2.0, -1.0], [2.0, -1.0], [0.0, 1.2]])
+    state.region = Region.lasso("sky_x", "sky_y", triangle[:, 0], triangle[:, 1])
+    cat, test = state.data.catalogue, state.data.test
+    inside = Path(triangle).contains_points(cat[["sky_x", "sky_y"]].to_numpy())
+    assert state.numbers()["n_catalogue"] == int((state.cut().mask(cat) & inside).sum()) > 0
+    test_inside = Path(triangle).contains_points(test[["sky_x", "sky_y"]].to_numpy())
+    expected = metrics.selection_metrics(state.cut().mask(test) & test_inside, state.data.test_is_rc)
+    assert state.numbers()["contamination"] == expected["contamination"]
+    assert state.numbers()["n_selected"] == expected["n_selected"]
+    assert state.region_text().startswith("lasso of 3 vertices in sky_x, sky_y")
+    assert "lasso" in state.command()
