@@ -19,6 +19,7 @@ from .views import (
     density_view,
     graticule,
     kiel_map_view,
+    overlay,
     render_png,
     tradeoff_view,
     truth_overlay,
@@ -75,15 +76,15 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     clear = pn.widgets.Button(name="Clear drawn region", css_classes=["clear-region"])
     clear.on_click(lambda _event: setattr(state, "region", None))
     missing = [name for name, ok in data.available.items() if not ok]
-    availability = pn.pane.Markdown(
+    availability = pn.pane.HTML(
         f"Disabled: this catalogue has no {', '.join(missing)} column(s)." if missing else "",
         sizing_mode="stretch_width",
     )
 
-    sky = density_view(state, cache, "sky") * graticule()
+    sky = overlay(density_view(state, cache, "sky"), graticule())
     sky_lb = density_view(state, cache, "sky_lb")
     sky_pane = pn.pane.HoloViews(pn.bind(lambda p: sky if p == "Hammer–Aitoff" else sky_lb, state.param.sky_projection))
-    seismic = density_view(state, cache, "seismic") * truth_overlay(state) * cut_lines(state)
+    seismic = overlay(density_view(state, cache, "seismic"), truth_overlay(state), cut_lines(state))
     views = pn.Tabs(
         ("Sky", sky_pane),
         ("Seismic ΔP–Δν", pn.pane.HoloViews(seismic)),
@@ -210,7 +211,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     if pn.state.location is not None:
         pn.state.location.sync(state, {name: name for name in URL_PARAMS})
 
-    sidebar = [pn.pane.Markdown("### Cuts"), pn.Row(*presets), controls, clear, availability]
+    sidebar = [pn.pane.HTML("<h3>Cuts</h3>"), pn.Row(*presets), controls, clear, availability]
     main = pn.Column(
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
         pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.HoloViews(tradeoff_view(state))),

@@ -23,7 +23,7 @@ from .region import Region, RegionError, compile_kernel
 from .state import COLOUR_COLUMNS, ExplorerState
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
 
-__all__ = ["SelectionCache", "compile_kernels", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
+__all__ = ["SelectionCache", "compile_kernels", "overlay", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
 
 log = logging.getLogger("redclump")
 
@@ -80,16 +80,34 @@ def aggregate(
     return canvas.points(frame, x, y, agg=agg)
 
 
-def compile_kernels() -> None:
-    """Compile datashader's count kernel for float32 columns (as the app's) on a tiny frame, and
-    the lasso's polygon test.
+def compile_kernels(views: tuple[str, ...] = ("sky",)) -> None:
+    """Compile datashader's count kernels for ``views`` on tiny frames, and the lasso's polygon
+    test.
 
-    Numba compiles on first use; `redclump serve` does it while the catalogue loads rather than
-    during the first visitor's page.
+    Numba compiles on first use, once per column-name pair and type (~0.5 s each here);
+    `redclump serve` does the first page's view while the catalogue loads rather than during the
+    first visitor's page. The other views compile when first shown.
     """
-    tiny = pd.DataFrame({"x": np.zeros(4, np.float32), "y": np.zeros(4, np.float32)})
-    aggregate(tiny, "x", "y", None, (0.0, 1.0), (0.0, 1.0), width=4, height=4)
+    for name in views:
+        x, y = VIEWS[name][:2]
+        tiny = pd.DataFrame({x: np.zeros(4, np.float32), y: np.zeros(4, np.float32)})
+        aggregate(tiny, x, y, None, (0.0, 1.0), (0.0, 1.0), width=4, height=4)
     compile_kernel()
+
+
+def _prompt_range_updates(plot: Any, _element: Any) -> None:
+    # Bokeh tells the server about a zoom or pan only once the interaction has paused for
+    # lod_timeout ms (default 500), half of a zoom's latency; 150 ms still merges the steps of
+    # one wheel gesture.
+    plot.state.lod_timeout = 150
+
+
+def overlay(view: hv.DynamicMap, *layers: Any) -> Any:
+    """``view`` with ``layers`` drawn on top, keeping the view's prompt zoom updates."""
+    result = view
+    for layer in layers:
+        result = result * layer
+    return result.opts(hv.opts.Overlay(hooks=[_prompt_range_updates]))
 
 
 def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.DynamicMap:
@@ -153,6 +171,7 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         ylim=y_full,
         default_tools=["pan", "wheel_zoom", "reset"],
         active_tools=["wheel_zoom"],
+        hooks=[_prompt_range_updates],
     )
     if name == "sky":
         # Equal-area map: a 2:1 frame so the projection is not distorted.

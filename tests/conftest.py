@@ -8,6 +8,18 @@ import pandas as pd
 import pytest
 from redclump.data import mock
 
+#: Debian's chromium (apt), driven by Playwright; never a downloaded browser.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SMALL_STARS = 300_000
 SMALL_SEED = 7
 
@@ -27,3 +39,16 @@ def small_input(small_mock_dir: Path) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def small_truthset(small_mock_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(small_mock_dir / "truthset.parquet")
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Chromium, skipped where Debian's chromium is not installed (.ci/run installs it)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

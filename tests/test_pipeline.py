@@ -260,3 +260,24 @@ def test_ingested_truthset_retrains(built: Path, tmp_path: Path) -> None:
     evaluation = pipeline.train(work, epochs=2)
     assert evaluation["stages"]["stage3"]["targets"]["deltap"]["n"] > 0
     assert (work / "models" / "stage3.pt").exists()
+
+
+def test_candidate_cache_reloads_what_the_catalogue_gives(built: Path, tmp_path: Path) -> None:
+    """The app's memory-mapped candidate cache: built on first load, then read back; columns and
+    reweighting strata equal those computed from the catalogue and truth set directly."""
+    import shutil
+
+    from redclump.dashboard.data import frames_to_app_data, load_app_data
+
+    work = tmp_path / "work"
+    shutil.copytree(built, work, ignore=shutil.ignore_patterns("app_candidates-*"))
+    first = load_app_data.__wrapped__(str(work))  # builds the cache
+    assert len(list(work.glob("app_candidates-*.arrow"))) == 1
+    second = load_app_data.__wrapped__(str(work))  # reads it
+    direct = frames_to_app_data(
+        pd.read_parquet(work / "catalogue"), pd.read_parquet(work / "truthset_scored.parquet"), source="direct"
+    )
+    for loaded in (first, second):
+        pd.testing.assert_frame_equal(loaded.catalogue[list(direct.catalogue.columns)], direct.catalogue)
+        assert np.array_equal(loaded.catalogue_strata, direct.catalogue_strata)
+        pd.testing.assert_frame_equal(loaded.test, direct.test)

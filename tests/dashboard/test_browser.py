@@ -19,21 +19,8 @@ from redclump.data import mock
 
 from redclump import pipeline
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"),
-]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The session's `browser` fixture (tests/conftest.py) skips these where Debian's chromium is absent.
+pytestmark = [pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,16 +61,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     proc.terminate()
     proc.wait(timeout=20)
     log_file.close()
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def _expected_count(workdir: Path, cut: Cut) -> int:
