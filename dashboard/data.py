@@ -116,12 +116,18 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
 def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, source: str) -> AppData:
     """Build the app's data from a catalogue and a scored truth set (any canonical columns).
 
-    Without a scored truth set (e.g. an ingested published catalogue) the app still shows the
-    catalogue; contamination and completeness are reported as unavailable.
+    ``catalogue`` may be a pandas or a dask dataframe (the candidates, ΔP_phot > DP_FLOOR, are
+    selected by dask and only they are brought into memory). Without a scored truth set (e.g. an
+    ingested published catalogue) the app still shows the catalogue; contamination and
+    completeness are reported as unavailable.
     """
-    n_total = len(catalogue)
-    keep = catalogue["dp_phot"].to_numpy() > DP_FLOOR
     present = [c for c in (*APP_COLUMNS, *PREPARED_COLUMNS, STRATUM_COLUMN) if c in catalogue.columns]
+    if hasattr(catalogue, "dask"):  # a dask dataframe: select the candidates there, then compute
+        n_total = int(catalogue.shape[0].compute())
+        catalogue = catalogue.loc[catalogue["dp_phot"] > DP_FLOOR, present].compute().reset_index(drop=True)
+    else:
+        n_total = len(catalogue)
+    keep = catalogue["dp_phot"].to_numpy() > DP_FLOOR
     if keep.all():  # e.g. the candidate cache: no copy
         cat = _prepare(catalogue[present] if len(present) < catalogue.shape[1] else catalogue)
     else:

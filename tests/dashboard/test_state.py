@@ -113,3 +113,14 @@ def test_lasso_restricts_every_number_to_the_polygon(state: ExplorerState) -> No
     assert state.numbers()["n_selected"] == expected["n_selected"]
     assert state.region_text().startswith("lasso of 3 vertices in sky_x, sky_y")
     assert "lasso" in state.command()
+
+
+def test_a_dask_catalogue_gives_the_same_app_data() -> None:
+    import dask.dataframe as dd
+
+    catalogue, scored = _tables()
+    from_pandas = frames_to_app_data(catalogue, scored, source="pandas")
+    from_dask = frames_to_app_data(dd.from_pandas(catalogue, npartitions=4), scored, source="dask")
+    pd.testing.assert_frame_equal(from_dask.catalogue, from_pandas.catalogue)
+    assert from_dask.n_catalogue_total == from_pandas.n_catalogue_total == len(catalogue)
+    assert np.array_equal(from_dask.catalogue_strata, from_pandas.catalogue_strata)
