@@ -24,6 +24,7 @@ __all__ = [
     "is_giant",
     "predict_catalogue",
     "predict_mixture",
+    "predict_summary",
 ]
 
 GIANT_LOGG_MAX = 3.5
@@ -54,8 +55,13 @@ class StagedModels:
         validate_columns(frame, FEATURES, source=source)
 
 
+#: Rows per forward pass. Small batches keep each layer's activations in the CPU caches: on the
+#: 2-core machine 16k rows ran a stage ~2x faster than 262k (BENCHMARKS.md).
+BATCH_ROWS = 16_384
+
+
 def predict_mixture(
-    model: MixtureDensityNetwork, features: npt.NDArray[np.float32], *, batch_size: int = 262_144
+    model: MixtureDensityNetwork, features: npt.NDArray[np.float32], *, batch_size: int = BATCH_ROWS
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mixture logits, means and sigmas for every row, in batches."""
     parts: list[tuple[torch.Tensor, ...]] = []
@@ -68,6 +74,31 @@ def predict_mixture(
         empty = torch.zeros(0, t, k)
         return empty, empty, empty
     return tuple(torch.cat([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+
+
+def predict_summary(
+    model: MixtureDensityNetwork,
+    features: npt.NDArray[np.float32],
+    *,
+    threshold: float | None = None,
+    batch_size: int = BATCH_ROWS,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+    """Mixture mean and standard deviation per row and target and, given ``threshold``,
+    P(first target > threshold); summarised batch by batch, so the mixtures of all rows are
+    never held at once."""
+    n, t = len(features), len(model.config.targets)
+    mean = np.empty((n, t), dtype=np.float32)
+    std = np.empty((n, t), dtype=np.float32)
+    above = np.empty(n, dtype=np.float32) if threshold is not None else None
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            x = torch.from_numpy(np.require(features[start:stop], np.float32, ["C", "W"]))
+            logits, means, sigmas = model.mixture_parameters(x)
+            mean[start:stop], std[start:stop] = mixture_summary(logits, means, sigmas)
+            if above is not None:
+                above[start:stop] = prob_above(logits[:, :1], means[:, :1], sigmas[:, :1], threshold)[:, 0]
+    return mean, std, above
 
 
 def predict_catalogue(
@@ -89,7 +120,8 @@ def predict_catalogue(
         The input columns plus ``teff_phot``, ``teff_phot_err``, ``logg_phot``,
         ``logg_phot_err``, ``dp_phot``, ``dp_phot_err``, ``dnu_phot``, ``dnu_phot_err``,
         ``p_rc``, ``a_w1``, ``dist``, ``dist_err``, ``x_gc``, ``y_gc``, ``z_gc``, ``r_gc``,
-        ``tier1``, ``tier2``, ``giant`` and ``flag_bad_input``; giants only by default.
+        ``tier1``, ``tier2``, ``giant`` and ``flag_bad_input``; giants only by default (with a
+        fresh 0..n−1 index; otherwise the input's index).
     """
     from .selection import TIER1, TIER2
 
@@ -99,50 +131,61 @@ def predict_catalogue(
     n = len(frame)
     out = {name: np.full(n, np.nan, dtype=np.float32) for name in MDN_PREDICTIONS}
     idx = np.flatnonzero(good)
-    mean1, std1 = mixture_summary(*predict_mixture(models.stage1, features[idx]))
+    mean1, std1, _ = predict_summary(models.stage1, features[idx])
     giant = np.zeros(n, dtype=bool)
     giant[idx] = is_giant(mean1[:, 0], mean1[:, 1])
     out["teff_phot"][idx], out["logg_phot"][idx] = mean1[:, 0], mean1[:, 1]
     out["teff_phot_err"][idx], out["logg_phot_err"][idx] = std1[:, 0], std1[:, 1]
 
     gidx = np.flatnonzero(giant)
-    mean2, std2 = mixture_summary(*predict_mixture(models.stage2, features[gidx]))
+    giant_features = features[gidx]
+    mean2, std2, _ = predict_summary(models.stage2, giant_features)
     out["teff_phot"][gidx], out["logg_phot"][gidx] = mean2[:, 0], mean2[:, 1]
     out["teff_phot_err"][gidx], out["logg_phot_err"][gidx] = std2[:, 0], std2[:, 1]
-    mixture3 = predict_mixture(models.stage3, features[gidx])
-    mean3, std3 = mixture_summary(*mixture3)
     # The mixture mean, as the paper's catalogue: the "peak" estimator (mixture_peak) jumps
     # between the two modes, so a ΔP threshold between them would select the same stars.
+    mean3, std3, p_rc = predict_summary(models.stage3, giant_features, threshold=rc_threshold)
     out["dp_phot"][gidx], out["dnu_phot"][gidx] = mean3[:, 0], mean3[:, 1]
     out["dp_phot_err"][gidx], out["dnu_phot_err"][gidx] = std3[:, 0], std3[:, 1]
-    out["p_rc"][gidx] = prob_above(mixture3[0][:, :1], mixture3[1][:, :1], mixture3[2][:, :1], rc_threshold)[:, 0]
+    out["p_rc"][gidx] = p_rc
 
-    result = frame.copy()
-    for name, values in out.items():
-        result[name] = values
-    result["giant"] = giant
-    result["flag_bad_input"] = ~good
+    # Only the output rows from here on: the giants by default, so distances and the output
+    # frame cost nothing for the dwarfs.
+    if giants_only:
+        base = frame.iloc[gidx].reset_index(drop=True)
+        columns: dict[str, npt.NDArray] = {name: values[gidx] for name, values in out.items()}
+        columns["giant"] = np.ones(len(gidx), dtype=bool)
+        columns["flag_bad_input"] = np.zeros(len(gidx), dtype=bool)
+    else:
+        base = frame
+        columns = {**out, "giant": giant, "flag_bad_input": ~good}
     if models.intrinsic_colour is not None:
-        g_mag = result["phot_g_mean_mag"].to_numpy(np.float64)
-        w1 = result["w1mpro"].to_numpy(np.float64)
-        teff = result["teff_phot"].to_numpy(np.float64)
+        g_mag = base["phot_g_mean_mag"].to_numpy(np.float64)
+        w1 = base["w1mpro"].to_numpy(np.float64)
+        teff = columns["teff_phot"].astype(np.float64)
         a_w1 = distances.extinction_w1(g_mag, w1, teff, models.intrinsic_colour)
         rel = models.intrinsic_colour
-        g_err = result["phot_g_mean_mag_error"].to_numpy(np.float64)
-        w1_err = result["w1sigmpro"].to_numpy(np.float64)
-        teff_err = result["teff_phot_err"].to_numpy(np.float64)
+        g_err = base["phot_g_mean_mag_error"].to_numpy(np.float64)
+        w1_err = base["w1sigmpro"].to_numpy(np.float64)
+        teff_err = columns["teff_phot_err"].astype(np.float64)
         a_w1_err = np.sqrt(g_err**2 + w1_err**2 + rel.scatter**2 + (rel.slope * teff_err) ** 2) / (
             distances.A_G_OVER_A_W1 - 1
         )
         dist, dist_err = distances.rc_distance(w1, a_w1, w1_err=w1_err, a_w1_err=a_w1_err)
-        result["a_w1"] = a_w1.astype(np.float32)
-        result["dist"] = dist.astype(np.float32)
-        result["dist_err"] = dist_err.astype(np.float32)
-        coords = distances.galactocentric(result["l"].to_numpy(), result["b"].to_numpy(), np.where(giant, dist, np.nan))
+        columns["a_w1"] = a_w1.astype(np.float32)
+        columns["dist"] = dist.astype(np.float32)
+        columns["dist_err"] = dist_err.astype(np.float32)
+        coords = distances.galactocentric(
+            base["l"].to_numpy(), base["b"].to_numpy(), np.where(columns["giant"], dist, np.nan)
+        )
         for key, values in coords.items():
-            result[key] = values.astype(np.float32)
+            columns[key] = values.astype(np.float32)
+    # One new frame: inserting ~20 columns one by one into a copy of the input costs more than
+    # the networks (pandas consolidates blocks on each insert).
+    result = pd.concat(
+        [base.drop(columns=[c for c in columns if c in base.columns]), pd.DataFrame(columns, index=base.index)],
+        axis=1,
+    )
     result["tier1"] = TIER1.mask(result)
     result["tier2"] = TIER2.mask(result)
-    if giants_only:
-        result = result[giant].reset_index(drop=True)
     return result

@@ -108,10 +108,12 @@ class MixtureDensityNetwork(nn.Module):
         """Logits, means and sigmas in physical units, each of shape (N, targets, components)."""
         hidden = self.body((x - self.x_mean) / self.x_scale)
         n_out, k = len(self.config.targets), self.config.n_components
-        raw = self.head(hidden).view(-1, n_out, 3, k)
-        logits = raw[:, :, 0]
-        means = raw[:, :, 1] * self.y_scale[:, None] + self.y_mean[:, None]
-        sigmas = (nn.functional.softplus(raw[:, :, 2]) + self.config.sigma_floor) * self.y_scale[:, None]
+        # (N, targets, 3, k) → (3, N, targets, k), contiguous: the element-wise functions below
+        # run several times faster on contiguous tensors than on strided views.
+        raw = self.head(hidden).view(-1, n_out, 3, k).permute(2, 0, 1, 3).contiguous()
+        logits = raw[0]
+        means = raw[1] * self.y_scale[:, None] + self.y_mean[:, None]
+        sigmas = (nn.functional.softplus(raw[2]) + self.config.sigma_floor) * self.y_scale[:, None]
         return logits, means, sigmas
 
     def forward(self, x: torch.Tensor) -> MixtureSameFamily:
@@ -119,11 +121,17 @@ class MixtureDensityNetwork(nn.Module):
         return MixtureSameFamily(Categorical(logits=logits), Normal(means, sigmas))
 
 
+def _weights(logits: torch.Tensor) -> torch.Tensor:
+    """Softmax over the (short) component axis; torch.softmax is several times slower here."""
+    weights = torch.exp(logits - logits.amax(dim=-1, keepdim=True))
+    return weights / weights.sum(dim=-1, keepdim=True)
+
+
 def mixture_summary(
     logits: torch.Tensor, means: torch.Tensor, sigmas: torch.Tensor
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Mixture mean and full standard deviation, each of shape (N, targets)."""
-    weights = torch.softmax(logits, dim=-1)
+    weights = _weights(logits)
     mean = (weights * means).sum(-1)
     second = (weights * (sigmas**2 + means**2)).sum(-1)
     std = torch.sqrt(torch.clamp(second - mean**2, min=0.0))
@@ -154,6 +162,6 @@ def prob_above(
     >>> float(prob_above(logits, means, sigmas, 5.0)[0, 0])
     0.5
     """
-    weights = torch.softmax(logits, dim=-1)
+    weights = _weights(logits)
     upper = 0.5 * torch.erfc((threshold - means) / (sigmas * np.sqrt(2.0)))
     return (weights * upper).sum(-1).numpy().astype(np.float32)

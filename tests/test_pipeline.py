@@ -144,6 +144,12 @@ def test_non_finite_inputs_are_flagged_not_predicted(built: Path) -> None:
     out = predict_catalogue(models, frame, giants_only=False)
     assert out["flag_bad_input"].sum() == 2
     assert out.loc[[3, 5], "teff_phot"].isna().all()
+    assert out.index.equals(frame.index)
+    # The default (giants only) is exactly the giant rows of the full output.
+    giants = predict_catalogue(models, frame)
+    expected = out[out["giant"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(giants, expected[giants.columns])
+    assert list(giants.columns) == list(out.columns)
 
 
 def test_truthset_without_test_split(built: Path, tmp_path: Path) -> None:

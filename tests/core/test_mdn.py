@@ -85,3 +85,22 @@ def test_bad_training_data_is_refused() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(mdn, raise_on_error=False).failed == 0
+
+
+def test_summaries_match_torch_distributions_whatever_the_batch() -> None:
+    """predict_summary's batched mean, sigma and P(y > t) equal those of the MixtureSameFamily the
+    network returns (an independent implementation), for any batch size."""
+    from redclump.core.inference import predict_summary
+
+    x, y = _bimodal(3000, 5)
+    model = train_mdn(CONFIG, x, y, x, y, seed=0, epochs=3).model
+    with torch.no_grad():
+        dist = model(torch.as_tensor(x))
+        want_mean = dist.mean[:, 0].numpy()
+        want_std = dist.stddev[:, 0].numpy()
+        want_above = (1 - dist.cdf(torch.full((len(x), 1), 2.0)))[:, 0].numpy()
+    for batch in (7, 1000, 1 << 16):
+        mean, std, above = predict_summary(model, x, threshold=2.0, batch_size=batch)
+        np.testing.assert_allclose(mean[:, 0], want_mean, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(std[:, 0], want_std, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(above, want_above, atol=1e-5)
