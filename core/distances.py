@@ -19,6 +19,7 @@ A non-positive parallax gives a NaN parallax distance, never an inverted one.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import astropy.units as u
@@ -175,7 +176,7 @@ def compare_with_parallax(
     with np.errstate(invalid="ignore"):
         e_plx_all = np.where(np.isfinite(e_plx), e_plx, np.asarray(parallax_error_mas) * dist**2)
     crossing = float("nan")
-    for lo, hi in zip(bins[:-1], bins[1:], strict=True):
+    for lo, hi in itertools.pairwise(bins):
         sel = finite & (dist >= lo) & (dist < hi)
         if sel.sum() >= 20 and np.median(dist_err[sel]) < np.median(e_plx_all[sel]):
             crossing = float(0.5 * (lo + hi))

@@ -21,8 +21,8 @@ from .selection import Cut
 __all__ = [
     "STRATA_BINS",
     "binned_metrics",
-    "contamination_strata",
     "binned_metrics_2d",
+    "contamination_strata",
     "reweighted_contamination",
     "selection_metrics",
     "solve_for_contamination",

@@ -71,8 +71,9 @@ def train_mdn(
     seed
         Seeds the weight initialisation and the minibatch order.
     epochs, batch_size, learning_rate, patience
-        Optimisation settings (the default batch size aims at ~300 steps per epoch); training stops after ``patience`` epochs without a better
-        validation loss, and the best epoch's weights are returned.
+        Optimisation settings (the default batch size aims at ~300 steps per epoch); training
+        stops after ``patience`` epochs without a better validation loss, and the best epoch's
+        weights are returned.
     device
         ``"cpu"`` or ``"cuda"``; the returned model is on the CPU.
     progress

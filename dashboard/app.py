@@ -38,13 +38,16 @@ def _fmt_rate(value: float, lo: float, hi: float) -> str:
 
 def numbers_html(numbers: dict[str, Any]) -> str:
     rw = numbers["reweighted"]
+    contamination = _fmt_rate(numbers["contamination"], numbers["contamination_lo"], numbers["contamination_hi"])
+    completeness = _fmt_rate(numbers["completeness"], numbers["completeness_lo"], numbers["completeness_hi"])
     note = f"<div class='note'>{numbers['note']}</div>" if numbers["note"] else ""
     return f"""
 <table class="numbers">
 <tr><th>selected stars</th><td id="n-selected">{numbers["n_catalogue"]:,}</td></tr>
-<tr><th>contamination (test split)</th><td id="contamination">{_fmt_rate(numbers["contamination"], numbers["contamination_lo"], numbers["contamination_hi"])}</td></tr>
-<tr><th>contamination, reweighted to the catalogue</th><td id="contamination-rw">{_fmt_rate(rw["contamination"], rw["lo"], rw["hi"])}</td></tr>
-<tr><th>completeness (test split)</th><td id="completeness">{_fmt_rate(numbers["completeness"], numbers["completeness_lo"], numbers["completeness_hi"])}</td></tr>
+<tr><th>contamination (test split)</th><td id="contamination">{contamination}</td></tr>
+<tr><th>contamination, reweighted to the catalogue</th>
+<td id="contamination-rw">{_fmt_rate(rw["contamination"], rw["lo"], rw["hi"])}</td></tr>
+<tr><th>completeness (test split)</th><td id="completeness">{completeness}</td></tr>
 <tr><th>test stars selected / true RC</th><td>{numbers["n_selected"]:,} / {numbers["n_true_rc"]:,}</td></tr>
 <tr><th>beyond 10 / 20 kpc</th><td>{numbers["beyond_10kpc"]:,} / {numbers["beyond_20kpc"]:,}</td></tr>
 <tr><th>cut</th><td><code id="cut-text">{numbers["cut_text"]}</code></td></tr>

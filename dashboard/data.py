@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from redclump.core import metrics
 
 __all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data", "synthetic_frames"]
@@ -200,8 +199,8 @@ def load_app_data(workdir: str) -> AppData:
     import hashlib
     import json
 
-    import pyarrow.dataset as pds
     import pyarrow as pa
+    import pyarrow.dataset as pds
     import pyarrow.feather as pa_feather
     import pyarrow.parquet as pq
 

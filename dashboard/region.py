@@ -31,9 +31,9 @@ def _inside_polygon(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray
         inside = False
         j = n - 1
         for k in range(n):
-            if (py[k] > yi) != (py[j] > yi):
-                if xi < (px[j] - px[k]) * (yi - py[k]) / (py[j] - py[k]) + px[k]:
-                    inside = not inside
+            crosses = (py[k] > yi) != (py[j] > yi)
+            if crosses and xi < (px[j] - px[k]) * (yi - py[k]) / (py[j] - py[k]) + px[k]:
+                inside = not inside
             j = k
         out[i] = inside
 
@@ -117,4 +117,5 @@ class Region:
 def compile_kernel() -> None:
     """Compile (or load from numba's on-disk cache) the polygon test on a tiny input."""
     out = np.zeros(1, dtype=np.bool_)
-    _inside_polygon(np.array([0.5]), np.array([0.5]), np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]), out)
+    square_x, square_y = np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0])
+    _inside_polygon(np.array([0.5]), np.array([0.5]), square_x, square_y, out)

@@ -23,7 +23,16 @@ from .region import Region, RegionError, compile_kernel
 from .state import COLOUR_COLUMNS, ExplorerState
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
 
-__all__ = ["SelectionCache", "compile_kernels", "overlay", "density_view", "graticule", "kiel_map_view", "render_png", "tradeoff_view"]
+__all__ = [
+    "SelectionCache",
+    "compile_kernels",
+    "density_view",
+    "graticule",
+    "kiel_map_view",
+    "overlay",
+    "render_png",
+    "tradeoff_view",
+]
 
 log = logging.getLogger("redclump")
 
@@ -136,7 +145,7 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         label = "stars" if colour is None else colour
         return hv.Image(agg.astype(np.float32), kdims=[x, y], vdims=[label])
 
-    streams = [hv.streams.RangeXY(), hv.streams.Params(state, CUT_PARAMS + ["colour_by"])]
+    streams = [hv.streams.RangeXY(), hv.streams.Params(state, [*CUT_PARAMS, "colour_by"])]
     dmap = hv.DynamicMap(image, streams=streams)
     bounds = hv.streams.BoundsXY(source=dmap)
     lasso = hv.streams.Lasso(source=dmap)

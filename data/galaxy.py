@@ -131,10 +131,8 @@ def sample_positions(comp: Component, n: int, rng: np.random.Generator) -> tuple
     """
     if comp.geometry in ("thin", "thick"):
         grid = np.linspace(0.0, _DISK_RMAX, 2001)
-        if comp.geometry == "thin":
-            sigma = _thin_surface_density(comp, grid)
-        else:
-            sigma = np.exp(-grid / comp.scale_length)
+        thin = comp.geometry == "thin"
+        sigma = _thin_surface_density(comp, grid) if thin else np.exp(-grid / comp.scale_length)
         radius = _inverse_cdf(grid, grid * sigma, rng.random(n))
         phi = rng.uniform(0.0, 2 * np.pi, n)
         if comp.geometry == "thin":

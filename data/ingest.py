@@ -178,7 +178,7 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
     ]
     if missing_in_file:
         hints = []
-        for canonical, (col, _) in column_map.columns.items():
+        for col, _ in column_map.columns.values():
             if col not in frame.columns:
                 close = difflib.get_close_matches(col, list(frame.columns), n=1)
                 if close:
@@ -231,7 +231,8 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
             values = out[name].to_numpy(np.float64)
             bad = int(np.count_nonzero(np.isfinite(values) & ((values < lo) | (values > hi))))
             if bad:
-                msg = f"{path}: column '{column_map.columns.get(name, (name,))[0]}' (for {name}) has {bad} value(s) outside [{lo:g}, {hi:g}] deg"
+                source_column = column_map.columns.get(name, (name,))[0]
+                msg = f"{path}: column '{source_column}' (for {name}) has {bad} value(s) outside [{lo:g}, {hi:g}] deg"
                 raise IngestError(msg)
     numeric_required = [
         c for c in REQUIRED[kind] if c not in ("class", "split", "source_id", "deltap", "deltanu", "class")
@@ -310,7 +311,7 @@ def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict
     target = folder / f"part-{len(parts):05d}.parquet"
     tmp = folder / f".{target.name}.tmp-{os.getpid()}"
     frame.to_parquet(tmp, index=False)
-    reports = manifest.get("reports", [manifest.get("report")]) + [report]
+    reports = [*manifest.get("reports", [manifest.get("report")]), report]
     total = {"rows_kept": sum(r["rows_kept"] for r in reports if r), "files": len(reports)}
     new_manifest = {**manifest, "reports": reports, "settings": {"ingested": reports}, "summary": total}
     os.replace(tmp, target)

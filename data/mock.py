@@ -181,7 +181,7 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
     """Simulate block ``index`` and return (kept input rows, truth-set rows)."""
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, index]))
     n = config.block_size(index)
-    n_dwarf = int(round(n * config.dwarf_fraction))
+    n_dwarf = round(n * config.dwarf_fraction)
     giants = _giant_positions(n - n_dwarf, rng)
     dwarfs = _dwarf_positions(n_dwarf, rng)
     pos = {key: np.concatenate([giants[key], dwarfs[key]]) for key in giants}

@@ -249,7 +249,8 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
         raise CommandError(str(exc)) from None
     print(
         f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
-        f"  contamination {meta['contamination']:.3f} [{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
+        f"  contamination {meta['contamination']:.3f} "
+        f"[{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
         f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
         f"({meta['metrics_on']})\n"
         f"  contamination reweighted to the selected catalogue stars {meta['contamination_reweighted']:.3f} "
@@ -468,7 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--map",
         type=Path,
         required=True,
-        help="column map (TOML); shipped: gaia_dr2_crossmatch, gaia_dr3_crossmatch, lucey2020_vizier, ting2018_lamost, vrard2016_kepler",
+        help=(
+            "column map (TOML); shipped: gaia_dr2_crossmatch, gaia_dr3_crossmatch, lucey2020_vizier, "
+            "ting2018_lamost, vrard2016_kepler"
+        ),
     )
     p.add_argument(
         "--as", dest="kind", choices=("input", "catalogue", "truthset"), default=None, help="what the file is"

@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +49,15 @@ def test_core_does_not_import_ui_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_ruff_finds_nothing() -> None:
+    """The style rules in pyproject.toml hold for the whole tree (ruff comes with the dev extra)."""
+    import shutil
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([ruff, "check", "--no-cache", str(root)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -162,8 +162,9 @@ def test_truthset_without_test_split(built: Path, tmp_path: Path) -> None:
 
 
 def test_ingested_csv_input_infers_like_the_parquet(built: Path, tmp_path: Path) -> None:
-    from redclump import cli
     from redclump.data.schema import INPUT_COLUMNS
+
+    from redclump import cli
 
     part = sorted((built / "input").glob("*.parquet"))[0]
     frame = pd.read_parquet(part)
@@ -199,9 +200,10 @@ def test_select_reports_the_reweighted_contamination(built: Path, tmp_path: Path
 
 
 def test_published_catalogue_ingested_and_served_shows_the_same_counts(built: Path, tmp_path: Path) -> None:
-    from redclump import cli
     from redclump.dashboard.data import load_app_data
     from redclump.dashboard.state import ExplorerState
+
+    from redclump import cli
 
     cat = pd.read_parquet(built / "catalogue")
     published = pd.DataFrame(
@@ -236,9 +238,9 @@ def test_published_catalogue_ingested_and_served_shows_the_same_counts(built: Pa
 
 def test_ingested_truthset_retrains(built: Path, tmp_path: Path) -> None:
     from astropy.table import Table
+    from redclump.data.schema import BANDS
 
     from redclump import cli
-    from redclump.data.schema import BANDS
 
     truth = pd.read_parquet(built / "truthset.parquet")
     seismic = truth[truth["class"].notna()]

@@ -130,14 +130,14 @@ def test_dashboard_recompute_at_catalogue_scale() -> None:
     state = ExplorerState(data)
     cache = SelectionCache(state)
     times, parts = [], {"mask+numbers": [], "views": []}
-    for name, (x, y, xr, yr, *_rest) in VIEWS.items():  # warm up datashader's numba kernels
+    for x, y, xr, yr, *_rest in VIEWS.values():  # warm up datashader's numba kernels
         aggregate(cache.columns([x, y]), x, y, None, xr, yr)
     for i in range(20):
         start = time.perf_counter()
         state.dp_min = 200 + i
         state.numbers()
         middle = time.perf_counter()
-        for name, (x, y, xr, yr, *_rest) in VIEWS.items():
+        for x, y, xr, yr, *_rest in VIEWS.values():
             aggregate(cache.columns([x, y]), x, y, None, xr, yr)
         end = time.perf_counter()
         parts["mask+numbers"].append(middle - start)

@@ -217,7 +217,7 @@ def test_soak_thirty_sessions_memory_returns(server, browser) -> None:  # type: 
 
 
 def test_drawing_a_box_on_the_sky_restricts_the_count(server, browser) -> None:  # type: ignore[no-untyped-def]
-    url, workdir = server
+    url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(url, timeout=60_000)
     total, region = _draw_on_sky(page, "Box Select", [(0.35, 0.25), (0.5, 0.5), (0.65, 0.75)])
