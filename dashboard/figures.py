@@ -234,6 +234,20 @@ def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figu
     return fig, numbers
 
 
+def binned_median(
+    values: np.ndarray, x: np.ndarray, edges: np.ndarray, *, min_count: int = 1
+) -> np.ndarray:
+    """Median of the finite ``values`` in each bin of ``x`` (NaN where fewer than ``min_count``)."""
+    index = np.digitize(x, edges) - 1
+    medians = np.full(len(edges) - 1, np.nan)
+    for i in range(len(edges) - 1):
+        inside = values[index == i]
+        inside = inside[np.isfinite(inside)]
+        if len(inside) >= min_count:
+            medians[i] = np.median(inside)
+    return medians
+
+
 def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """RC against Gaia parallax distance uncertainties, and where the RC becomes more precise."""
     sample = catalogue[cut.mask(catalogue)]
@@ -241,9 +255,8 @@ def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tupl
     plx_err = sample["parallax_error"].to_numpy(float) * dist**2  # σ_ϖ-distance at the RC distance
     edges = np.linspace(0, 15, 31)
     centres = 0.5 * (edges[1:] + edges[:-1])
-    index = np.digitize(dist, edges) - 1
-    rc_med = np.array([np.median(err[index == i]) if np.any(index == i) else np.nan for i in range(len(centres))])
-    plx_med = np.array([np.median(plx_err[index == i]) if np.any(index == i) else np.nan for i in range(len(centres))])
+    rc_med = binned_median(err, dist, edges)
+    plx_med = binned_median(plx_err, dist, edges)
     comparison = distances.compare_with_parallax(
         dist, err, sample["parallax"].to_numpy(float), sample["parallax_error"].to_numpy(float)
     )
@@ -284,13 +297,7 @@ def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any
             np.geomspace(0.02, 3, 12),
         ),
     ):
-        index = np.digitize(x, edges) - 1
-        med = np.array(
-            [
-                np.nanmedian(y[index == i]) if np.count_nonzero(index == i) >= 10 else np.nan
-                for i in range(len(edges) - 1)
-            ]
-        )
+        med = binned_median(y, x, edges, min_count=10)
         centres = np.sqrt(edges[1:] * edges[:-1])
         numbers[key] = {"centres": centres, "median": med}
         ax.plot(centres, med, "o-", color=OKABE_ITO[5], ms=3)

@@ -96,3 +96,12 @@ def test_command_writes_every_figure_and_refuses_to_overwrite(
     assert cli.main(["figures", "--workdir", str(built), "--out", str(out), "--format", "png"]) == 2
     assert "pass --overwrite" in capsys.readouterr().err
     assert cli.main(["figures", "--workdir", str(built), "--out", str(out), "--format", "png", "--overwrite"]) == 0
+
+
+def test_binned_median_by_hand() -> None:
+    from redclump.dashboard.figures import binned_median
+
+    x = np.array([0.5, 0.6, 1.5, 1.6, 1.7, 2.5, 9.0])
+    values = np.array([1.0, 3.0, 10.0, np.nan, 30.0, 7.0, 100.0])
+    got = binned_median(values, x, np.array([0.0, 1.0, 2.0, 3.0]), min_count=2)
+    np.testing.assert_array_equal(got, [2.0, 20.0, np.nan])  # NaN ignored; one star is too few
