@@ -24,7 +24,11 @@ COLOUR_COLUMNS: dict[str, str | None] = {
     "mean distance (kpc)": "dist",
     "mean ΔP_phot (s)": "dp_phot",
     "mean Teff_phot (K)": "teff_phot",
+    "mean log g_phot": "logg_phot",
+    "mean Δν_phot (µHz)": "dnu_phot",
     "mean P(RC)": "p_rc",
+    "mean G (mag)": "phot_g_mean_mag",
+    "mean Z (kpc)": "z_gc",
 }
 #: The cut's sliders; with the drawn region they define the selection; with the view choices the URL.
 SLIDER_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")

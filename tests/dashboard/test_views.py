@@ -1,0 +1,49 @@
+"""The views without a browser: what they aggregate and how their Bokeh figures are set up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from redclump.core.saliency import binned_mean
+from redclump.dashboard.data import APP_COLUMNS, frames_to_app_data, synthetic_frames
+from redclump.dashboard.state import COLOUR_COLUMNS, ExplorerState
+
+
+def test_every_colour_option_is_a_loaded_column() -> None:
+    assert all(column in APP_COLUMNS for column in COLOUR_COLUMNS.values() if column is not None)
+
+
+def test_colour_by_mean_is_the_mean_of_the_stars_in_each_pixel() -> None:
+    from redclump.dashboard.views import aggregate
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"x": rng.uniform(0, 1, 5000), "y": rng.uniform(0, 1, 5000), "dist": rng.uniform(0, 20, 5000)}
+    ).astype(np.float32)
+    agg = aggregate(frame, "x", "y", "dist", (0.0, 1.0), (0.0, 1.0), width=4, height=3)
+    edges_x, edges_y = np.linspace(0, 1, 5), np.linspace(0, 1, 4)
+    expected = binned_mean(frame["dist"].to_numpy(np.float64), frame["x"], frame["y"], edges_x, edges_y, min_count=1)
+    np.testing.assert_allclose(agg.values, expected.T, rtol=1e-5)  # datashader: rows are y
+    counts = aggregate(frame, "x", "y", None, (0.0, 1.0), (0.0, 1.0), width=4, height=3)
+    assert int(counts.values.sum()) == len(frame)
+
+
+@pytest.mark.parametrize("name", ["sky", "seismic"])
+def test_overlaid_views_report_zooms_promptly(name: str) -> None:
+    """Bokeh sends a zoom to the server only after lod_timeout ms without interaction (500 by
+    default); the app's views, overlays included, use 150 ms (see BENCHMARKS.md)."""
+    import bokeh.models
+    import holoviews as hv
+    import panel as pn
+    from bokeh.document import Document
+    from redclump.dashboard.views import SelectionCache, cut_lines, density_view, graticule, overlay
+
+    hv.extension("bokeh", logo=False)
+    catalogue, scored = synthetic_frames(2000, 400, seed=0)
+    state = ExplorerState(frames_to_app_data(catalogue, scored, source="views"))
+    view = density_view(state, SelectionCache(state), name)
+    layered = overlay(view, graticule()) if name == "sky" else overlay(view, cut_lines(state))
+    root = pn.pane.HoloViews(layered).get_root(Document())
+    plots = list(root.select({"type": bokeh.models.Plot}))
+    assert plots and all(plot.lod_timeout == 150 for plot in plots)
