@@ -11,10 +11,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import torch
-from redclump.data.schema import FEATURES, MDN_PREDICTIONS, SchemaError, validate_columns
+from redclump.data.schema import (
+    FEATURES,
+    MDN_PREDICTIONS,
+    MIXTURE_TARGETS,
+    SchemaError,
+    mixture_columns,
+    validate_columns,
+)
 
 from . import distances
-from .mdn import MixtureDensityNetwork, mixture_summary, prob_above
+from .mdn import MixtureDensityNetwork, mixture_summary, mixture_weights, prob_above
 
 __all__ = [
     "GIANT_LOGG_MAX",
@@ -81,15 +88,18 @@ def predict_summary(
     features: npt.NDArray[np.float32],
     *,
     threshold: float | None = None,
+    keep_mixture: bool = False,
     batch_size: int = BATCH_ROWS,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
     """Mixture mean and standard deviation per row and target and, given ``threshold``,
     P(first target > threshold); summarised batch by batch, so the mixtures of all rows are
-    never held at once."""
-    n, t = len(features), len(model.config.targets)
+    never held at once. With ``keep_mixture``, returns a fourth item: the weights, means and
+    sigmas, each (rows, targets, components)."""
+    n, t, k = len(features), len(model.config.targets), model.config.n_components
     mean = np.empty((n, t), dtype=np.float32)
     std = np.empty((n, t), dtype=np.float32)
     above = np.empty(n, dtype=np.float32) if threshold is not None else None
+    mixture = tuple(np.empty((n, t, k), dtype=np.float32) for _ in range(3)) if keep_mixture else None
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
@@ -98,6 +108,11 @@ def predict_summary(
             mean[start:stop], std[start:stop] = mixture_summary(logits, means, sigmas)
             if above is not None:
                 above[start:stop] = prob_above(logits[:, :1], means[:, :1], sigmas[:, :1], threshold)[:, 0]
+            if mixture is not None:
+                for target, values in zip(mixture, (mixture_weights(logits), means, sigmas), strict=True):
+                    target[start:stop] = values.numpy()
+    if mixture is not None:
+        return mean, std, above, mixture  # type: ignore[return-value]
     return mean, std, above
 
 
@@ -120,8 +135,9 @@ def predict_catalogue(
         The input columns plus ``teff_phot``, ``teff_phot_err``, ``logg_phot``,
         ``logg_phot_err``, ``dp_phot``, ``dp_phot_err``, ``dnu_phot``, ``dnu_phot_err``,
         ``p_rc``, ``a_w1``, ``dist``, ``dist_err``, ``x_gc``, ``y_gc``, ``z_gc``, ``r_gc``,
-        ``tier1``, ``tier2``, ``giant`` and ``flag_bad_input``; giants only by default (with a
-        fresh 0..n−1 index; otherwise the input's index).
+        ``tier1``, ``tier2``, ``giant`` and ``flag_bad_input``, and the stage-3 mixtures
+        (:func:`redclump.data.schema.mixture_columns` of ``dp`` and ``dnu``); giants only by
+        default (with a fresh 0..n−1 index; otherwise the input's index).
     """
     from .selection import TIER1, TIER2
 
@@ -144,21 +160,37 @@ def predict_catalogue(
     out["teff_phot_err"][gidx], out["logg_phot_err"][gidx] = std2[:, 0], std2[:, 1]
     # The mixture mean, as the paper's catalogue: the "peak" estimator (mixture_peak) jumps
     # between the two modes, so a ΔP threshold between them would select the same stars.
-    mean3, std3, p_rc = predict_summary(models.stage3, giant_features, threshold=rc_threshold)
+    mean3, std3, p_rc, mixture3 = predict_summary(  # type: ignore[misc]
+        models.stage3, giant_features, threshold=rc_threshold, keep_mixture=True
+    )
     out["dp_phot"][gidx], out["dnu_phot"][gidx] = mean3[:, 0], mean3[:, 1]
     out["dp_phot_err"][gidx], out["dnu_phot_err"][gidx] = std3[:, 0], std3[:, 1]
     out["p_rc"][gidx] = p_rc
+    # The stage-3 mixtures themselves (DESIGN: each output keeps its mixture), so that any
+    # P(ΔP > t) can be derived from the catalogue: core.mdn.mixture_from_columns.
+    giant_mixtures: dict[str, npt.NDArray[np.float32]] = {}
+    for j, prefix in enumerate(MIXTURE_TARGETS):
+        names = mixture_columns(prefix, models.stage3.config.n_components)
+        for position, name in enumerate(names):
+            component, part = divmod(position, 3)  # names go (w, mu, sigma) per component
+            giant_mixtures[name] = mixture3[part][:, j, component]
 
     # Only the output rows from here on: the giants by default, so distances and the output
     # frame cost nothing for the dwarfs.
     if giants_only:
         base = frame.iloc[gidx].reset_index(drop=True)
         columns: dict[str, npt.NDArray] = {name: values[gidx] for name, values in out.items()}
+        columns.update(giant_mixtures)
         columns["giant"] = np.ones(len(gidx), dtype=bool)
         columns["flag_bad_input"] = np.zeros(len(gidx), dtype=bool)
     else:
         base = frame
-        columns = {**out, "giant": giant, "flag_bad_input": ~good}
+        columns = dict(out)
+        for name, values in giant_mixtures.items():
+            columns[name] = np.full(n, np.nan, dtype=np.float32)
+            columns[name][gidx] = values
+        columns["giant"] = giant
+        columns["flag_bad_input"] = ~good
     if models.intrinsic_colour is not None:
         g_mag = base["phot_g_mean_mag"].to_numpy(np.float64)
         w1 = base["w1mpro"].to_numpy(np.float64)

@@ -22,6 +22,7 @@ Per star and target the mixture is p(y|x) = Σ_k w_k N(y | μ_k, σ_k). From it:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +30,15 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
-__all__ = ["MDNConfig", "MixtureDensityNetwork", "mixture_peak", "mixture_summary", "prob_above"]
+__all__ = [
+    "MDNConfig",
+    "MixtureDensityNetwork",
+    "mixture_from_columns",
+    "mixture_peak",
+    "mixture_summary",
+    "mixture_weights",
+    "prob_above",
+]
 
 
 @dataclass(frozen=True)
@@ -121,8 +130,9 @@ class MixtureDensityNetwork(nn.Module):
         return MixtureSameFamily(Categorical(logits=logits), Normal(means, sigmas))
 
 
-def _weights(logits: torch.Tensor) -> torch.Tensor:
-    """Softmax over the (short) component axis; torch.softmax is several times slower here."""
+def mixture_weights(logits: torch.Tensor) -> torch.Tensor:
+    """Component weights: softmax over the (short) last axis; torch.softmax is several times
+    slower here."""
     weights = torch.exp(logits - logits.amax(dim=-1, keepdim=True))
     return weights / weights.sum(dim=-1, keepdim=True)
 
@@ -131,7 +141,7 @@ def mixture_summary(
     logits: torch.Tensor, means: torch.Tensor, sigmas: torch.Tensor
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Mixture mean and full standard deviation, each of shape (N, targets)."""
-    weights = _weights(logits)
+    weights = mixture_weights(logits)
     mean = (weights * means).sum(-1)
     second = (weights * (sigmas**2 + means**2)).sum(-1)
     std = torch.sqrt(torch.clamp(second - mean**2, min=0.0))
@@ -162,6 +172,33 @@ def prob_above(
     >>> float(prob_above(logits, means, sigmas, 5.0)[0, 0])
     0.5
     """
-    weights = _weights(logits)
+    weights = mixture_weights(logits)
     upper = 0.5 * torch.erfc((threshold - means) / (sigmas * np.sqrt(2.0)))
     return (weights * upper).sum(-1).numpy().astype(np.float32)
+
+
+def mixture_from_columns(frame: Any, prefix: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A catalogue's stored mixture of one target (``dp`` or ``dnu``, see
+    :func:`redclump.data.schema.mixture_columns`) as (logits, means, sigmas) of shape (N, 1, K),
+    ready for :func:`prob_above`, :func:`mixture_summary` or :func:`mixture_peak`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cat = pd.DataFrame({"dp_mix_w0": [0.5], "dp_mix_mu0": [80.0], "dp_mix_sigma0": [5.0],
+    ...                     "dp_mix_w1": [0.5], "dp_mix_mu1": [300.0], "dp_mix_sigma1": [5.0]})
+    >>> float(prob_above(*mixture_from_columns(cat, "dp"), 250.0)[0, 0])
+    0.5
+    """
+    k = 0
+    while f"{prefix}_mix_w{k}" in frame.columns:
+        k += 1
+    if k == 0:
+        msg = f"no {prefix}_mix_* columns: this catalogue does not keep the {prefix} mixture"
+        raise KeyError(msg)
+
+    def stacked(part: str) -> torch.Tensor:
+        values = np.stack([np.asarray(frame[f"{prefix}_mix_{part}{i}"], dtype=np.float32) for i in range(k)], axis=-1)
+        return torch.from_numpy(values)[:, None, :]
+
+    return torch.log(stacked("w")), stacked("mu"), stacked("sigma")  # log 0 = −inf: weight 0

@@ -20,6 +20,7 @@ __all__ = [
     "GAIA_ASTROMETRY",
     "INPUT_COLUMNS",
     "MDN_PREDICTIONS",
+    "MIXTURE_TARGETS",
     "SEISMIC_LABELS",
     "SPECTRO_LABELS",
     "SPLITS",
@@ -27,6 +28,7 @@ __all__ = [
     "TRUTH_CLASSES",
     "UNITS",
     "SchemaError",
+    "mixture_columns",
     "validate_columns",
 ]
 
@@ -99,7 +101,23 @@ MDN_PREDICTIONS: tuple[str, ...] = (
     "p_rc",
 )
 
-#: Columns the inference step adds to make the catalogue.
+#: Column prefixes of the stage-3 targets (ΔP, Δν, in the network's order) whose full mixtures the
+#: catalogue keeps, so that P(ΔP > t) can be derived for any threshold t, not only the 225 s of
+#: ``p_rc``.
+MIXTURE_TARGETS: tuple[str, ...] = ("dp", "dnu")
+
+
+def mixture_columns(prefix: str, n_components: int) -> tuple[str, ...]:
+    """Columns holding a target's mixture: weight, mean and sigma of each component.
+
+    >>> mixture_columns("dp", 2)
+    ('dp_mix_w0', 'dp_mix_mu0', 'dp_mix_sigma0', 'dp_mix_w1', 'dp_mix_mu1', 'dp_mix_sigma1')
+    """
+    return tuple(f"{prefix}_mix_{part}{k}" for k in range(n_components) for part in ("w", "mu", "sigma"))
+
+
+#: Columns the inference step adds to make the catalogue (plus the mixture columns of
+#: :data:`MIXTURE_TARGETS`, as many as the stage-3 network has components).
 CATALOGUE_PREDICTIONS: tuple[str, ...] = (
     *MDN_PREDICTIONS,
     "a_w1",
@@ -143,6 +161,8 @@ UNITS: dict[str, str] = {
     "y_gc": "kpc",
     "z_gc": "kpc",
     "r_gc": "kpc",
+    **{f"dp_mix_{part}{k}": "s" for k in range(8) for part in ("mu", "sigma")},
+    **{f"dnu_mix_{part}{k}": "uHz" for k in range(8) for part in ("mu", "sigma")},
     "true_teff": "K",
     "true_logg": "dex",
     "true_feh": "dex",

@@ -65,6 +65,28 @@ def test_catalogue_has_the_documented_columns_and_only_giants(built: Path) -> No
     assert cat["true_state"].isin(["RGB", "RC", "2CL"]).mean() > 0.95
 
 
+def test_catalogue_keeps_the_stage3_mixtures(built: Path) -> None:
+    """The stored ΔP and Δν mixtures give back the catalogue's summaries and P(RC), and P(ΔP > t)
+    for another t (DESIGN: each output keeps its mixture)."""
+    from redclump.core.mdn import mixture_from_columns, mixture_summary, prob_above
+    from redclump.data.schema import mixture_columns
+
+    cat = pd.read_parquet(built / "catalogue")
+    k = pipeline.load_models(built).stage3.config.n_components
+    assert k >= 2 and f"dp_mix_w{k}" not in cat.columns
+    assert set(mixture_columns("dp", k)) | set(mixture_columns("dnu", k)) <= set(cat.columns)
+    np.testing.assert_allclose(sum(cat[f"dp_mix_w{i}"] for i in range(k)), 1.0, rtol=1e-5)
+    dp = mixture_from_columns(cat, "dp")
+    mean, std = mixture_summary(*dp)
+    np.testing.assert_allclose(mean[:, 0], cat["dp_phot"], rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(std[:, 0], cat["dp_phot_err"], rtol=1e-3, atol=1e-2)
+    np.testing.assert_allclose(prob_above(*dp, 225.0)[:, 0], cat["p_rc"], atol=1e-5)
+    dnu_mean, _ = mixture_summary(*mixture_from_columns(cat, "dnu"))
+    np.testing.assert_allclose(dnu_mean[:, 0], cat["dnu_phot"], rtol=1e-4, atol=1e-3)
+    p_250 = prob_above(*dp, 250.0)[:, 0]
+    assert (p_250 <= cat["p_rc"].to_numpy() + 1e-6).all() and p_250.mean() < cat["p_rc"].mean()
+
+
 def test_rc_distances_against_truth(built: Path) -> None:
     cat = pd.read_parquet(built / "catalogue")
     rc = cat[(cat["true_state"] == "RC") & np.isfinite(cat["dist"])]
