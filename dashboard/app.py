@@ -57,6 +57,37 @@ def numbers_html(numbers: dict[str, Any]) -> str:
 stars in |b| × |l| × G × Teff_phot bins, bootstrap interval.</div>"""
 
 
+def _frozen(function: Any, *args: Any) -> None:
+    """Run ``function`` with the page's Bokeh model graph frozen: a cut change updates several
+    plots, and Bokeh otherwise recomputes the document's model references after each (about a
+    quarter of a slider change's server time)."""
+    doc = pn.state.curdoc
+    if doc is None:
+        function(*args)
+        return
+    with doc.models.freeze():
+        function(*args)
+
+
+def cut_slider(state: ExplorerState, name: str) -> pn.widgets.FloatSlider:
+    """A slider for one cut parameter, applied on release (``value_throttled``), kept in step
+    with the state (presets, the URL)."""
+    spec = state.param[name]
+    slider = pn.widgets.FloatSlider(
+        label=spec.label,
+        start=spec.bounds[0],
+        end=spec.bounds[1],
+        step=spec.step,
+        value=getattr(state, name),
+        disabled=spec.constant,
+        sizing_mode="stretch_width",
+        css_classes=[f"slider-{name}"],
+    )
+    slider.param.watch(lambda event: _frozen(setattr, state, name, event.new), "value_throttled")
+    state.param.watch(lambda event: setattr(slider, "value", event.new), name)
+    return slider
+
+
 def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.template.BaseTemplate:
     """One session's page. ``data`` defaults to the catalogue in ``$REDCLUMP_WORKDIR``."""
     if data is None:
@@ -64,19 +95,19 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     state = ExplorerState(data)
     cache = SelectionCache(state)
 
+    sliders = [cut_slider(state, name) for name in SLIDER_PARAMS]
     controls = pn.Param(
         state,
-        parameters=[*SLIDER_PARAMS, "colour_by", "cnorm", "sky_projection", "show_truth", "hover"],
-        widgets={name: {"type": pn.widgets.FloatSlider, "throttled": True} for name in SLIDER_PARAMS},
+        parameters=["colour_by", "cnorm", "sky_projection", "show_truth", "hover"],
         show_name=False,
         sizing_mode="stretch_width",
     )
     presets = []
     for label, name in (("Tier 1", "tier1"), ("Tier 2", "tier2"), ("|b| > 30°", "highlat")):
-        button = pn.widgets.Button(name=label, button_type="primary", css_classes=[f"preset-{name}"])
-        button.on_click(lambda _event, name=name: state.apply_preset(name))
+        button = pn.widgets.Button(label=label, color="primary", css_classes=[f"preset-{name}"])
+        button.on_click(lambda _event, name=name: _frozen(state.apply_preset, name))
         presets.append(button)
-    clear = pn.widgets.Button(name="Clear drawn region", css_classes=["clear-region"])
+    clear = pn.widgets.Button(label="Clear drawn region", css_classes=["clear-region"])
     clear.on_click(lambda _event: setattr(state, "region", None))
     missing = [name for name, ok in data.available.items() if not ok]
     availability = pn.pane.HTML(
@@ -105,7 +136,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         css_classes=["numbers-pane"],
     )
     command = pn.widgets.TextAreaInput(
-        value=state.command(), name="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
+        value=state.command(), label="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
     )
     state.param.watch(
         lambda *_events: setattr(command, "value", state.command()),
@@ -113,7 +144,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         onlychanged=True,
     )
 
-    fmt = pn.widgets.Select(name="Sample format", options=[".parquet", ".fits", ".csv"], value=".parquet", width=120)
+    fmt = pn.widgets.Select(label="Sample format", options=[".parquet", ".fits", ".csv"], value=".parquet", width=120)
 
     def export_sample() -> io.BytesIO:
         import tempfile
@@ -151,13 +182,13 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     download = pn.widgets.FileDownload(
         callback=export_sample,
         filename="redclump_sample.parquet",
-        button_type="success",
+        color="success",
         label="Download selected sample",
         css_classes=["download-sample"],
     )
     fmt.param.watch(lambda e: setattr(download, "filename", f"redclump_sample{e.new}"), "value")
     view_choice = pn.widgets.Select(
-        name="View PNG", options=["sky", "sky_lb", "seismic", "kiel", "galaxy_xy", "galaxy_rz"], width=140
+        label="View PNG", options=["sky", "sky_lb", "seismic", "kiel", "galaxy_xy", "galaxy_rz"], width=140
     )
     png = pn.widgets.FileDownload(
         callback=lambda: io.BytesIO(render_png(state, cache, view_choice.value)),
@@ -214,7 +245,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     if pn.state.location is not None:
         pn.state.location.sync(state, {name: name for name in URL_PARAMS})
 
-    sidebar = [pn.pane.HTML("<h3>Cuts</h3>"), pn.Row(*presets), controls, clear, availability]
+    sidebar = [pn.pane.HTML("<h3>Cuts</h3>"), pn.Row(*presets), *sliders, controls, clear, availability]
     main = pn.Column(
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
         pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.HoloViews(tradeoff_view(state))),

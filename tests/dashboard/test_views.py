@@ -47,3 +47,36 @@ def test_overlaid_views_report_zooms_promptly(name: str) -> None:
     root = pn.pane.HoloViews(layered).get_root(Document())
     plots = list(root.select({"type": bokeh.models.Plot}))
     assert plots and all(plot.lod_timeout == 150 for plot in plots)
+
+
+def test_cut_sliders_and_state_stay_in_step() -> None:
+    import param
+    from redclump.dashboard.app import cut_slider
+
+    catalogue, scored = synthetic_frames(2000, 400, seed=0)
+    state = ExplorerState(frames_to_app_data(catalogue, scored, source="sliders"))
+    slider = cut_slider(state, "dp_min")
+    assert (slider.start, slider.end, slider.value) == (150.0, 400.0, 225.0)
+    with param.edit_constant(slider):
+        slider.value_throttled = 260.0  # what the browser sends on release
+    assert state.dp_min == 260.0
+    state.apply_preset("tier1")
+    assert slider.value == 265.0
+    no_p_rc = ExplorerState(frames_to_app_data(catalogue.drop(columns=["p_rc"]), scored, source="no p_rc"))
+    assert cut_slider(no_p_rc, "p_rc_min").disabled
+
+
+def test_the_page_builds_without_warnings() -> None:
+    """The whole page on synthetic data (pytest turns warnings, deprecations included, into
+    errors; an all-NaN contamination map on this tiny truth set is expected and allowed)."""
+    import warnings
+
+    from bokeh.document import Document
+    from redclump.dashboard.app import create_app
+
+    catalogue, scored = synthetic_frames(2000, 400, seed=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        template = create_app(frames_to_app_data(catalogue, scored, source="page"))
+        template.server_doc(Document())
+    assert template.state.numbers()["n_catalogue"] > 0
