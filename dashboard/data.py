@@ -96,6 +96,13 @@ class AppData:
         """Reweighting strata (:func:`redclump.core.metrics.contamination_strata`)."""
         return metrics.contamination_strata(frame)[0]
 
+    def far_flags(self) -> dict[int, np.ndarray]:
+        """Candidates beyond 10 and 20 kpc, computed once (empty without distances)."""
+        if not hasattr(self, "_far"):
+            dist = self.catalogue["dist"].to_numpy() if "dist" in self.catalogue else None
+            self._far = {} if dist is None else {kpc: dist > kpc for kpc in (10, 20)}
+        return self._far
+
     @property
     def n_strata(self) -> int:
         return metrics.contamination_strata(self.test.head(1))[1]

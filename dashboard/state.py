@@ -154,13 +154,12 @@ class ExplorerState(param.Parameterized):
         mask = self.mask()
         test_mask = self.test_mask()
         stats = metrics.selection_metrics(test_mask, self.data.test_is_rc)
-        cat = self.data.catalogue
         if self.data.available.get("reweighting", False):
             reweighted = metrics.reweighted_contamination(
                 test_mask,
                 self.data.test_is_rc,
                 self.data.test_strata,
-                self.data.catalogue_strata[mask],
+                metrics.stratum_counts(self.data.catalogue_strata, mask, self.data.n_strata),
                 self.data.n_strata,
                 n_boot=50,
                 seed=0,
@@ -172,7 +171,7 @@ class ExplorerState(param.Parameterized):
                 "hi": float("nan"),
                 "note": "no G magnitudes or truth set to reweight with",
             }
-        dist = cat["dist"].to_numpy()[mask] if "dist" in cat else np.array([])
+        far = self.data.far_flags()
         region = self.region
         if region is not None and not {region.x, region.y} <= set(self.data.test.columns):
             note = f"the truth set has no {region.x}/{region.y}: contamination and completeness ignore the drawn region"
@@ -181,8 +180,8 @@ class ExplorerState(param.Parameterized):
             **stats,
             "n_catalogue": int(mask.sum()),
             "reweighted": reweighted,
-            "beyond_10kpc": int(np.count_nonzero(dist > 10)),
-            "beyond_20kpc": int(np.count_nonzero(dist > 20)),
+            "beyond_10kpc": int(np.count_nonzero(mask & far[10])) if far else 0,
+            "beyond_20kpc": int(np.count_nonzero(mask & far[20])) if far else 0,
             "cut_text": self.cut().text(),
             "region_text": self.region_text(),
         }

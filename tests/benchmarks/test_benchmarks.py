@@ -71,7 +71,7 @@ def test_inference_throughput(tmp_path: Path) -> None:
     timings = {}
     for label, staged in (("MDN stages only", models_only), ("stages + distances + Galactocentric", models)):
         best = np.inf
-        for _ in range(2):  # best of two: the first call pays for memory allocation
+        for _ in range(5):  # best of five: the first call pays for memory allocation; the machine is shared
             start = time.perf_counter()
             predict_catalogue(staged, frame)
             best = min(best, time.perf_counter() - start)
@@ -155,6 +155,47 @@ def test_dashboard_recompute_at_catalogue_scale() -> None:
     loaded = data.catalogue.memory_usage(deep=True).sum() + data.test.memory_usage(deep=True).sum()
     RESULTS.append(
         f"| in-memory size of the loaded candidates and test stars | {loaded / 1024**2:.0f} MB | | ≤ 2 GB per server |"
+    )
+    RESULTS.append("")
+
+
+def test_page_update_server_side() -> None:
+    """One slider release on the real page, in process: the cut, numbers and every visible plot
+    (sky, Kiel contamination map, trade-off point) updated in the Bokeh document, on the built
+    catalogue (REDCLUMP_BENCH_WORKDIR). This includes HoloViews' and Bokeh's own work, which the
+    synthetic recompute benchmark above leaves out."""
+    import warnings
+
+    import param
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+    from redclump.dashboard.app import create_app
+    from redclump.dashboard.data import load_app_data
+
+    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
+    if not (workdir / "catalogue" / "_manifest.json").exists():
+        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    data = load_app_data(str(workdir.resolve()))
+    template = create_app(data)
+    doc = Document()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        template.server_doc(doc)
+    slider = next(w for w in template.sidebar if getattr(w, "css_classes", None) == ["slider-dp_min"])
+    times = []
+    with set_curdoc(doc):
+        for i in range(25):
+            start = time.perf_counter()
+            with param.edit_constant(slider):
+                slider.value_throttled = 226.0 + i
+            times.append(time.perf_counter() - start)
+    times = times[5:]  # the first changes compile kernels and fill caches
+    RESULTS.append("| the app's page, in process, built catalogue | p50 ms | p95 ms | target |")
+    RESULTS.append("|---|---|---|---|")
+    RESULTS.append(
+        f"| slider release → cut, numbers, sky, Kiel map and trade-off updated in the Bokeh document "
+        f"({len(data.catalogue):,} candidates) | {1e3 * np.median(times):.0f} | {1e3 * np.percentile(times, 95):.0f} "
+        "| ≤ 150 p95 (server side) |"
     )
     RESULTS.append("")
 

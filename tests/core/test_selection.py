@@ -154,3 +154,14 @@ def test_contamination_strata_separate_latitude_direction_depth_and_teff() -> No
     a = metrics.contamination_strata(pd.DataFrame({**base, "l": [350.0]}))[0]
     b = metrics.contamination_strata(pd.DataFrame({**base, "l": [10.0]}))[0]
     assert a[0] == b[0]
+
+
+def test_stratum_counts_equal_the_bincount_of_the_selected_strata() -> None:
+    rng = np.random.default_rng(4)
+    strata, mask = rng.integers(0, 180, 50_000).astype(np.int16), rng.random(50_000) < 0.4
+    counts = metrics.stratum_counts(strata, mask, 180)
+    assert np.array_equal(counts[0], np.bincount(strata[mask], minlength=180))
+    test_strata, selected, is_rc = rng.integers(0, 180, 3000), rng.random(3000) < 0.5, rng.random(3000) < 0.7
+    by_star = metrics.reweighted_contamination(selected, is_rc, test_strata, strata[mask], 180, n_boot=20, seed=1)
+    by_count = metrics.reweighted_contamination(selected, is_rc, test_strata, counts, 180, n_boot=20, seed=1)
+    assert by_star == by_count

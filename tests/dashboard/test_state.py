@@ -124,3 +124,9 @@ def test_a_dask_catalogue_gives_the_same_app_data() -> None:
     pd.testing.assert_frame_equal(from_dask.catalogue, from_pandas.catalogue)
     assert from_dask.n_catalogue_total == from_pandas.n_catalogue_total == len(catalogue)
     assert np.array_equal(from_dask.catalogue_strata, from_pandas.catalogue_strata)
+
+
+def test_far_star_counts_match_the_distances(state: ExplorerState) -> None:
+    dist = state.data.catalogue["dist"].to_numpy()[state.mask()]
+    numbers = state.numbers()
+    assert numbers["beyond_10kpc"] == int((dist > 10).sum()) > numbers["beyond_20kpc"] == int((dist > 20).sum()) > 0
