@@ -96,6 +96,18 @@ class AppData:
         """Reweighting strata (:func:`redclump.core.metrics.contamination_strata`)."""
         return metrics.contamination_strata(frame)[0]
 
+    def sorted_by_y(self, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidates' row order by ``y`` and their ``x``, ``y`` in that order, for lasso
+        selections drawn on the (x, y) view; computed on first use (~1 s), the two most recent
+        views kept (~64 MB each)."""
+        cache: dict[tuple[str, str], tuple[np.ndarray, ...]] = self.__dict__.setdefault("_sorted", {})
+        if (x, y) not in cache:
+            if len(cache) >= 2:
+                cache.pop(next(iter(cache)))
+            order = np.argsort(self.catalogue[y].to_numpy(), kind="stable").astype(np.int32)
+            cache[(x, y)] = (order, self.catalogue[x].to_numpy()[order], self.catalogue[y].to_numpy()[order])
+        return cache[(x, y)]  # type: ignore[return-value]
+
     def far_flags(self) -> dict[int, np.ndarray]:
         """Candidates beyond 10 and 20 kpc, computed once (empty without distances)."""
         if not hasattr(self, "_far"):

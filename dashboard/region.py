@@ -24,18 +24,20 @@ class RegionError(ValueError):
 
 @numba.njit(cache=True, nogil=True)
 def _inside_polygon(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:
-    """Even–odd rule (ray casting to +x): out[i] is True where (x[i], y[i]) is inside the polygon."""
+    """Even–odd rule (ray casting to +x) for points sorted by y: out[i] is True where (x[i], y[i])
+    is inside the polygon. An edge can only toggle the points within its y-span, a contiguous
+    slice of the sorted points, so the work is the number of edge crossings, not points × edges."""
     n = len(px)
-    for i in range(len(x)):
-        xi, yi = x[i], y[i]
-        inside = False
-        j = n - 1
-        for k in range(n):
-            crosses = (py[k] > yi) != (py[j] > yi)
-            if crosses and xi < (px[j] - px[k]) * (yi - py[k]) / (py[j] - py[k]) + px[k]:
-                inside = not inside
-            j = k
-        out[i] = inside
+    j = n - 1
+    for k in range(n):
+        if py[k] != py[j]:
+            # The points with min ≤ y < max: exactly one end of the edge lies above them.
+            first = np.searchsorted(y, min(py[k], py[j]))
+            last = np.searchsorted(y, max(py[k], py[j]))
+            for i in range(first, last):
+                if x[i] < (px[j] - px[k]) * (y[i] - py[k]) / (py[j] - py[k]) + px[k]:
+                    out[i] = not out[i]
+        j = k
 
 
 @dataclass(frozen=True)
@@ -79,23 +81,30 @@ class Region:
             raise RegionError(f"lasso on {x}, {y} has {len(px)} distinct finite vertices; it needs at least 3")
         return cls(x, y, "lasso", tuple(zip(px.tolist(), py.tolist(), strict=True)))
 
-    def mask(self, frame: pd.DataFrame) -> np.ndarray:
-        """Which rows of ``frame`` fall inside (boundary included for a box)."""
+    def mask(
+        self, frame: pd.DataFrame, *, sorted_by_y: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Which rows of ``frame`` fall inside (boundary included for a box).
+
+        ``sorted_by_y`` = (argsort of ``frame[self.y]``, ``x`` and ``y`` in that order) saves
+        sorting the rows for a lasso (the app keeps them per view).
+        """
         missing = [c for c in (self.x, self.y) if c not in frame.columns]
         if missing:
             raise RegionError(f"region drawn on {self.x}, {self.y}: no column {', '.join(missing)} here")
         x, y = frame[self.x].to_numpy(), frame[self.y].to_numpy()
-        (x_lo, y_lo), (x_hi, y_hi) = self.bounds()
-        inside = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
         if self.kind == "box":
-            return inside
-        candidates = np.flatnonzero(inside)  # only stars in the bounding box need the polygon test
+            (x_lo, y_lo), (x_hi, y_hi) = self.bounds()
+            return (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
+        if sorted_by_y is None:
+            order = np.argsort(y, kind="stable")
+            sorted_by_y = (order, x[order], y[order])
+        order, x_sorted, y_sorted = sorted_by_y
         vertices = np.array(self.vertices, dtype=np.float64)
-        result = np.zeros(len(candidates), dtype=np.bool_)
-        _inside_polygon(
-            x[candidates].astype(np.float64), y[candidates].astype(np.float64), vertices[:, 0], vertices[:, 1], result
-        )
-        inside[candidates] = result
+        inside_sorted = np.zeros(len(order), dtype=np.bool_)
+        _inside_polygon(x_sorted, y_sorted, vertices[:, 0], vertices[:, 1], inside_sorted)
+        inside = np.empty(len(order), dtype=np.bool_)
+        inside[order] = inside_sorted
         return inside
 
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -115,7 +124,9 @@ class Region:
 
 
 def compile_kernel() -> None:
-    """Compile (or load from numba's on-disk cache) the polygon test on a tiny input."""
+    """Compile (or load from numba's on-disk cache) the polygon test for float32 points, as the
+    app's columns, on a tiny input."""
     out = np.zeros(1, dtype=np.bool_)
     square_x, square_y = np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0])
-    _inside_polygon(np.array([0.5]), np.array([0.5]), square_x, square_y, out)
+    point = np.array([0.5], dtype=np.float32)
+    _inside_polygon(point, point, square_x, square_y, out)

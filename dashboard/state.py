@@ -112,7 +112,11 @@ class ExplorerState(param.Parameterized):
         )
 
     def _region_mask(self, frame: Any) -> np.ndarray | None:
-        return None if self.region is None else self.region.mask(frame)
+        if self.region is None:
+            return None
+        if frame is self.data.catalogue and self.region.kind == "lasso" and self.region.y in frame:
+            return self.region.mask(frame, sorted_by_y=self.data.sorted_by_y(self.region.x, self.region.y))
+        return self.region.mask(frame)
 
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in CUT_PARAMS)
