@@ -192,7 +192,7 @@ def test_page_update_server_side() -> None:
     times = times[5:]  # the first changes compile kernels and fill caches
 
     # A lasso of 200 vertices (a five-pointed star over most of the sky, as a mouse draws it):
-    # region → mask and numbers, at the state level.
+    # the region set on the page's state, which updates the numbers and the plots as above.
     from redclump.dashboard.region import Region
 
     state = template.state
@@ -218,7 +218,8 @@ def test_page_update_server_side() -> None:
         "| ≤ 150 p95 (server side) |"
     )
     RESULTS.append(
-        f"| lasso of 200 vertices on the sky → mask and numbers (after a one-off {sort_seconds:.1f} s sort by sky y) "
+        f"| lasso of 200 vertices on the sky → region mask, numbers and the same plots updated "
+        f"(after a one-off {sort_seconds:.1f} s sort by sky y) "
         f"| {1e3 * np.median(lasso_times):.0f} | {1e3 * np.percentile(lasso_times, 95):.0f} | |"
     )
     RESULTS.append("")
