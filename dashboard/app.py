@@ -248,7 +248,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     sidebar = [pn.pane.HTML("<h3>Cuts</h3>"), pn.Row(*presets), *sliders, controls, clear, availability]
     main = pn.Column(
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
-        pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.HoloViews(tradeoff_view(state))),
+        pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.Bokeh(tradeoff_view(state))),
         pn.Row(fmt, download, view_choice, png, table, figure_zip),
         command,
     )

@@ -80,3 +80,21 @@ def test_the_page_builds_without_warnings() -> None:
         template = create_app(frames_to_app_data(catalogue, scored, source="page"))
         template.server_doc(Document())
     assert template.state.numbers()["n_catalogue"] > 0
+
+
+def test_tradeoff_figure_follows_the_cut() -> None:
+    import bokeh.models
+    from redclump.dashboard.views import tradeoff_view
+
+    catalogue, scored = synthetic_frames(5000, 4000, seed=2)
+    state = ExplorerState(frames_to_app_data(catalogue, scored, source="tradeoff"))
+    fig = tradeoff_view(state)
+    sources = {id(r.data_source): r.data_source for r in fig.renderers if isinstance(r, bokeh.models.GlyphRenderer)}
+    curve, _presets, current = sources.values()
+    state.dp_min = 260.0
+    assert list(current.data["x"]) == [state.numbers()["contamination"]]
+    assert list(current.data["y"]) == [state.numbers()["completeness"]]
+    before = np.array(curve.data["x"]).copy()
+    state.dnu_max = 4.0  # another cut: the curve is recomputed
+    np.testing.assert_array_equal(curve.data["x"], state.tradeoff()["contamination"])
+    assert not np.array_equal(before, curve.data["x"], equal_nan=True)
