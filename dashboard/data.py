@@ -98,8 +98,9 @@ class AppData:
 
     def sorted_by_y(self, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The candidates' row order by ``y`` and their ``x``, ``y`` in that order, for lasso
-        selections drawn on the (x, y) view; computed on first use (~1 s), the two most recent
-        views kept (~64 MB each)."""
+        selections drawn on the (x, y) view; computed on the first lasso on that view (~1 s,
+        once per server process: doing it at start-up delayed the first page by as much), the
+        two most recent views kept (~64 MB each)."""
         cache: dict[tuple[str, str], tuple[np.ndarray, ...]] = self.__dict__.setdefault("_sorted", {})
         if (x, y) not in cache:
             if len(cache) >= 2:

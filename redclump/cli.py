@@ -278,7 +278,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
             from redclump.dashboard.views import compile_kernels
 
             compile_kernels()
-            loaded["data"].sorted_by_y("sky_x", "sky_y")  # the sky's lasso: sorted once (~1 s, numpy)
         except BaseException as exc:  # re-raised below, in the main thread
             loaded["error"] = exc
 

@@ -199,7 +199,7 @@ def test_page_update_server_side() -> None:
     angle = np.linspace(0, 2 * np.pi, 200, endpoint=False)
     radius = 1.0 + 0.3 * np.sin(5 * angle)
     start = time.perf_counter()
-    data.sorted_by_y("sky_x", "sky_y")  # `redclump serve` does this while it starts
+    data.sorted_by_y("sky_x", "sky_y")  # the first lasso on a view pays for this, once per process
     sort_seconds = time.perf_counter() - start
     lasso_times = []
     for i in range(12):
