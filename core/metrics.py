@@ -182,23 +182,23 @@ def contamination_strata(frame: Any) -> tuple[npt.NDArray[np.int64], int]:
 
 
 def stratum_counts(strata: npt.NDArray[np.integer], mask: BoolArray, n_strata: int) -> npt.NDArray[np.int64]:
-    """Selected stars per stratum, shape (1, n_strata), for :func:`reweighted_contamination`.
+    """Selected stars per stratum, shape (n_strata,), for :func:`reweighted_contamination`.
 
     Equals ``np.bincount(strata[mask], minlength=n_strata)`` but avoids the boolean indexing of
     a multi-million-row array (one bincount of ``2 × stratum + selected``).
 
     >>> stratum_counts(np.array([0, 1, 1, 2]), np.array([True, True, False, True]), 3)
-    array([[1, 1, 1]])
+    array([1, 1, 1])
     """
     both = np.bincount(strata.astype(np.int32) * 2 + mask, minlength=2 * n_strata)
-    return both[1::2][None, :]
+    return both[1::2]
 
 
 def reweighted_contamination(
     selected_test: BoolArray,
     is_rc_test: BoolArray,
     strata_test: npt.NDArray[np.integer],
-    strata_catalogue_selected: npt.NDArray[np.integer],
+    catalogue_counts: npt.NDArray[np.integer],
     n_strata: int,
     *,
     n_boot: int = 200,
@@ -216,14 +216,11 @@ def reweighted_contamination(
     ----------
     selected_test, is_rc_test, strata_test
         Per truth-set test star: selected?, true RC?, stratum index in [0, n_strata).
-    strata_catalogue_selected
-        Stratum index of each selected catalogue star, or (a 2-D array of shape (1, n_strata))
-        the number of selected catalogue stars per stratum, from :func:`stratum_counts`.
+    catalogue_counts
+        Selected catalogue stars per stratum, shape (n_strata,): :func:`stratum_counts`, or
+        ``np.bincount(strata_of_selected, minlength=n_strata)``.
     """
-    if np.ndim(strata_catalogue_selected) == 2:
-        cat_counts = np.asarray(strata_catalogue_selected, dtype=np.float64)[0]
-    else:
-        cat_counts = np.bincount(strata_catalogue_selected, minlength=n_strata).astype(np.float64)
+    cat_counts = np.asarray(catalogue_counts, dtype=np.float64)
     if cat_counts.sum() == 0 or not np.any(selected_test):
         return {"contamination": float("nan"), "lo": float("nan"), "hi": float("nan"), "note": "empty selection"}
     share = cat_counts / cat_counts.sum()

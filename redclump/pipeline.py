@@ -363,7 +363,13 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
     stats = metrics.selection_metrics(test_selected, is_rc)
     test_strata, n_strata = metrics.contamination_strata(test)
     reweighted = metrics.reweighted_contamination(
-        test_selected, is_rc, test_strata, metrics.contamination_strata(chosen)[0], n_strata, n_boot=200, seed=0
+        test_selected,
+        is_rc,
+        test_strata,
+        np.bincount(metrics.contamination_strata(chosen)[0], minlength=n_strata),
+        n_strata,
+        n_boot=200,
+        seed=0,
     )
     meta = {
         "cut": cut.text(),

@@ -216,7 +216,13 @@ def test_select_reports_the_reweighted_contamination(built: Path, tmp_path: Path
     cut = Cut(dp_min=200, dnu_max=6.0)
     strata, n = metrics.contamination_strata(test)
     expected = metrics.reweighted_contamination(
-        cut.mask(test), is_rc, strata, metrics.contamination_strata(cat[cut.mask(cat)])[0], n, n_boot=200, seed=0
+        cut.mask(test),
+        is_rc,
+        strata,
+        np.bincount(metrics.contamination_strata(cat[cut.mask(cat)])[0], minlength=n),
+        n,
+        n_boot=200,
+        seed=0,
     )
     assert np.isclose(meta["contamination_reweighted"], expected["contamination"], equal_nan=True)
 

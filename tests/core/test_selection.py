@@ -120,7 +120,7 @@ def test_reweighting_corrects_a_biased_truth_set() -> None:
     rc = np.r_[rng.random(9000) > 0.1, rng.random(1000) > 0.5]
     selected = np.ones(strata.size, bool)
     catalogue = np.r_[np.zeros(1000, int), np.ones(9000, int)]
-    result = metrics.reweighted_contamination(selected, rc, strata, catalogue, 2, n_boot=100)
+    result = metrics.reweighted_contamination(selected, rc, strata, np.bincount(catalogue, minlength=2), 2, n_boot=100)
     plain = metrics.selection_metrics(selected, rc)["contamination"]
     assert abs(result["contamination"] - 0.46) < 0.03 < abs(plain - 0.46)
     assert result["lo"] < result["contamination"] < result["hi"]
@@ -160,8 +160,9 @@ def test_stratum_counts_equal_the_bincount_of_the_selected_strata() -> None:
     rng = np.random.default_rng(4)
     strata, mask = rng.integers(0, 180, 50_000).astype(np.int16), rng.random(50_000) < 0.4
     counts = metrics.stratum_counts(strata, mask, 180)
-    assert np.array_equal(counts[0], np.bincount(strata[mask], minlength=180))
+    by_star = np.bincount(strata[mask], minlength=180)
+    assert np.array_equal(counts, by_star)
     test_strata, selected, is_rc = rng.integers(0, 180, 3000), rng.random(3000) < 0.5, rng.random(3000) < 0.7
-    by_star = metrics.reweighted_contamination(selected, is_rc, test_strata, strata[mask], 180, n_boot=20, seed=1)
-    by_count = metrics.reweighted_contamination(selected, is_rc, test_strata, counts, 180, n_boot=20, seed=1)
-    assert by_star == by_count
+    from_star = metrics.reweighted_contamination(selected, is_rc, test_strata, by_star, 180, n_boot=20, seed=1)
+    from_count = metrics.reweighted_contamination(selected, is_rc, test_strata, counts, 180, n_boot=20, seed=1)
+    assert from_star == from_count
