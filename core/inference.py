@@ -6,6 +6,7 @@ and the paper's tiers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +29,7 @@ __all__ = [
     "GIANT_TEFF_RANGE",
     "RC_DP_THRESHOLD",
     "StagedModels",
+    "Summary",
     "is_giant",
     "predict_catalogue",
     "predict_mixture",
@@ -83,6 +85,16 @@ def predict_mixture(
     return tuple(torch.cat([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
 
+class Summary(NamedTuple):
+    """:func:`predict_summary`'s result: mean and sigma (rows, targets), P(first target >
+    threshold) or None, and the weights, means and sigmas (rows, targets, components) or None."""
+
+    mean: npt.NDArray[np.float32]
+    std: npt.NDArray[np.float32]
+    above: npt.NDArray[np.float32] | None
+    mixture: tuple[npt.NDArray[np.float32], ...] | None
+
+
 def predict_summary(
     model: MixtureDensityNetwork,
     features: npt.NDArray[np.float32],
@@ -90,11 +102,10 @@ def predict_summary(
     threshold: float | None = None,
     keep_mixture: bool = False,
     batch_size: int = BATCH_ROWS,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
-    """Mixture mean and standard deviation per row and target and, given ``threshold``,
-    P(first target > threshold); summarised batch by batch, so the mixtures of all rows are
-    never held at once. With ``keep_mixture``, returns a fourth item: the weights, means and
-    sigmas, each (rows, targets, components)."""
+) -> Summary:
+    """Mixture mean and standard deviation per row and target, P(first target > threshold)
+    given ``threshold``, and the mixture itself with ``keep_mixture``; summarised batch by
+    batch, so the mixtures of all rows are never held at once."""
     n, t, k = len(features), len(model.config.targets), model.config.n_components
     mean = np.empty((n, t), dtype=np.float32)
     std = np.empty((n, t), dtype=np.float32)
@@ -111,9 +122,7 @@ def predict_summary(
             if mixture is not None:
                 for target, values in zip(mixture, (mixture_weights(logits), means, sigmas), strict=True):
                     target[start:stop] = values.numpy()
-    if mixture is not None:
-        return mean, std, above, mixture  # type: ignore[return-value]
-    return mean, std, above
+    return Summary(mean, std, above, mixture)
 
 
 def predict_catalogue(
@@ -147,7 +156,7 @@ def predict_catalogue(
     n = len(frame)
     out = {name: np.full(n, np.nan, dtype=np.float32) for name in MDN_PREDICTIONS}
     idx = np.flatnonzero(good)
-    mean1, std1, _ = predict_summary(models.stage1, features[idx])
+    mean1, std1, _, _ = predict_summary(models.stage1, features[idx])
     giant = np.zeros(n, dtype=bool)
     giant[idx] = is_giant(mean1[:, 0], mean1[:, 1])
     out["teff_phot"][idx], out["logg_phot"][idx] = mean1[:, 0], mean1[:, 1]
@@ -155,12 +164,12 @@ def predict_catalogue(
 
     gidx = np.flatnonzero(giant)
     giant_features = features[gidx]
-    mean2, std2, _ = predict_summary(models.stage2, giant_features)
+    mean2, std2, _, _ = predict_summary(models.stage2, giant_features)
     out["teff_phot"][gidx], out["logg_phot"][gidx] = mean2[:, 0], mean2[:, 1]
     out["teff_phot_err"][gidx], out["logg_phot_err"][gidx] = std2[:, 0], std2[:, 1]
     # The mixture mean, as the paper's catalogue: the "peak" estimator (mixture_peak) jumps
     # between the two modes, so a ΔP threshold between them would select the same stars.
-    mean3, std3, p_rc, mixture3 = predict_summary(  # type: ignore[misc]
+    mean3, std3, p_rc, mixture3 = predict_summary(
         models.stage3, giant_features, threshold=rc_threshold, keep_mixture=True
     )
     out["dp_phot"][gidx], out["dnu_phot"][gidx] = mean3[:, 0], mean3[:, 1]

@@ -100,7 +100,7 @@ def test_summaries_match_torch_distributions_whatever_the_batch() -> None:
         want_std = dist.stddev[:, 0].numpy()
         want_above = (1 - dist.cdf(torch.full((len(x), 1), 2.0)))[:, 0].numpy()
     for batch in (7, 1000, 1 << 16):
-        mean, std, above = predict_summary(model, x, threshold=2.0, batch_size=batch)
+        mean, std, above, _ = predict_summary(model, x, threshold=2.0, batch_size=batch)
         np.testing.assert_allclose(mean[:, 0], want_mean, rtol=1e-5, atol=1e-4)
         np.testing.assert_allclose(std[:, 0], want_std, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(above, want_above, atol=1e-5)
