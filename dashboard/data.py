@@ -81,8 +81,16 @@ class AppData:
     scored: pd.DataFrame = field(default_factory=pd.DataFrame)
     catalogue_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Candidates beyond 10 and 20 kpc (empty without distances), for the numbers of every cut.
+    far: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
+    _sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
+        if "dist" in self.catalogue:
+            dist = self.catalogue["dist"].to_numpy()
+            self.far = {kpc: dist > kpc for kpc in (10, 20)}
         needed = {"l", "b", "phot_g_mean_mag", "teff_phot"}
         self.available["reweighting"] = needed <= set(self.catalogue.columns) and needed <= set(self.test.columns)
         if self.available["reweighting"]:
@@ -101,20 +109,13 @@ class AppData:
         selections drawn on the (x, y) view; computed on the first lasso on that view (~1 s,
         once per server process: doing it at start-up delayed the first page by as much), the
         two most recent views kept (~64 MB each)."""
-        cache: dict[tuple[str, str], tuple[np.ndarray, ...]] = self.__dict__.setdefault("_sorted", {})
+        cache = self._sorted
         if (x, y) not in cache:
             if len(cache) >= 2:
                 cache.pop(next(iter(cache)))
             order = np.argsort(self.catalogue[y].to_numpy(), kind="stable").astype(np.int32)
             cache[(x, y)] = (order, self.catalogue[x].to_numpy()[order], self.catalogue[y].to_numpy()[order])
-        return cache[(x, y)]  # type: ignore[return-value]
-
-    def far_flags(self) -> dict[int, np.ndarray]:
-        """Candidates beyond 10 and 20 kpc, computed once (empty without distances)."""
-        if not hasattr(self, "_far"):
-            dist = self.catalogue["dist"].to_numpy() if "dist" in self.catalogue else None
-            self._far = {} if dist is None else {kpc: dist > kpc for kpc in (10, 20)}
-        return self._far
+        return cache[(x, y)]
 
     @property
     def n_strata(self) -> int:

@@ -175,7 +175,7 @@ class ExplorerState(param.Parameterized):
                 "hi": float("nan"),
                 "note": "no G magnitudes or truth set to reweight with",
             }
-        far = self.data.far_flags()
+        far = self.data.far
         region = self.region
         if region is not None and not {region.x, region.y} <= set(self.data.test.columns):
             note = f"the truth set has no {region.x}/{region.y}: contamination and completeness ignore the drawn region"
