@@ -91,9 +91,8 @@ def _until(condition, timeout: float = 30) -> bool:  # type: ignore[no-untyped-d
 
 
 def _draw_on_sky(page, tool: str, path: list[tuple[float, float]]) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    """Open the app, pick a Bokeh selection tool and drag along ``path`` (fractions of the sky
-    canvas). Returns the count before and the region text after."""
-    page.wait_for_selector("#n-selected", timeout=60_000)
+    """Pick a Bokeh selection tool and drag along ``path`` (fractions of the sky canvas).
+    Returns the count before and the region text after."""
     total = _shown_count(page)
     page.locator(f"[title='{tool}']").first.click()
     box = page.locator("canvas").first.bounding_box()
@@ -110,27 +109,31 @@ def _draw_on_sky(page, tool: str, path: list[tuple[float, float]]) -> tuple[int,
     return total, region.inner_text()
 
 
-def test_page_loads_without_console_errors_and_shows_the_core_count(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    url, workdir = server
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+def _open(browser, url: str, **page_options):  # type: ignore[no-untyped-def]
+    """A new page on ``url``, once the numbers are shown; console errors collect in ``page.errors``."""
+    page = browser.new_page(**page_options)
+    page.errors = []
+    page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
     page.goto(url, timeout=60_000)
     page.wait_for_selector("#n-selected", timeout=60_000)
+    return page
+
+
+def test_page_loads_without_console_errors_and_shows_the_core_count(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    page = _open(browser, url)
     assert _shown_count(page) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
     # README's docs/img/app.png is taken the same way by the serve benchmark on the default mock;
     # the tests never overwrite a tracked file.
     page.screenshot(path=str(tmp_path / "app.png"))
     assert (tmp_path / "app.png").stat().st_size > 10_000
-    assert not errors, errors
+    assert not page.errors, page.errors
     page.close()
 
 
 def test_url_state_and_preset_button(server, browser) -> None:  # type: ignore[no-untyped-def]
     url, workdir = server
-    page = browser.new_page()
-    page.goto(f"{url}?dp_min=260", timeout=60_000)
-    page.wait_for_selector("#n-selected", timeout=60_000)
+    page = _open(browser, f"{url}?dp_min=260")
     expected = _expected_count(workdir, Cut(dp_min=260, dnu_max=5.5))
     _wait_for_count(page, expected)
     page.locator(".preset-tier1 button").click()
@@ -144,9 +147,7 @@ def test_url_state_and_preset_button(server, browser) -> None:  # type: ignore[n
 
 def test_slider_moves_the_numbers(server, browser) -> None:  # type: ignore[no-untyped-def]
     url, workdir = server
-    page = browser.new_page()
-    page.goto(url, timeout=60_000)
-    page.wait_for_selector("#n-selected", timeout=60_000)
+    page = _open(browser, url)
     handle = page.locator(".noUi-handle").first
     handle.focus()
     for _ in range(10):
@@ -158,9 +159,7 @@ def test_slider_moves_the_numbers(server, browser) -> None:  # type: ignore[no-u
 
 def test_export_downloads_the_selected_rows_with_metadata(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url, workdir = server
-    page = browser.new_page()
-    page.goto(f"{url}?dp_min=250", timeout=60_000)
-    page.wait_for_selector("#n-selected", timeout=60_000)
+    page = _open(browser, f"{url}?dp_min=250")
     expected = _expected_count(workdir, Cut(dp_min=250, dnu_max=5.5))
     _wait_for_count(page, expected)
     with page.expect_download(timeout=60_000) as info:
@@ -199,9 +198,7 @@ def test_soak_thirty_sessions_memory_returns(server, browser) -> None:  # type: 
     server_process = psutil.Process(pid)
 
     def open_and_close() -> None:
-        page = browser.new_page()
-        page.goto(url, timeout=60_000)
-        page.wait_for_selector("#n-selected", timeout=60_000)
+        page = _open(browser, url)
         page.close()
 
     open_and_close()  # warm caches
@@ -218,8 +215,7 @@ def test_soak_thirty_sessions_memory_returns(server, browser) -> None:  # type: 
 
 def test_drawing_a_box_on_the_sky_restricts_the_count(server, browser) -> None:  # type: ignore[no-untyped-def]
     url, _ = server
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(url, timeout=60_000)
+    page = _open(browser, url, viewport={"width": 1400, "height": 900})
     total, region = _draw_on_sky(page, "Box Select", [(0.35, 0.25), (0.5, 0.5), (0.65, 0.75)])
     assert "sky_x" in region and not region.startswith("lasso"), region
     assert 0 < _shown_count(page) < total
@@ -235,8 +231,7 @@ def test_lasso_on_the_sky_selects_exactly_the_polygon(server, browser, tmp_path:
     from redclump.dashboard.data import hammer_aitoff
 
     url, workdir = server
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(url, timeout=60_000)
+    page = _open(browser, url, viewport={"width": 1400, "height": 900})
     # A triangle over the middle of the map, drawn in small steps as a hand would.
     total, region = _draw_on_sky(page, "Lasso Select", [(0.25, 0.3), (0.75, 0.3), (0.5, 0.8), (0.25, 0.3)])
     assert region.startswith("lasso of"), region
@@ -263,17 +258,13 @@ def test_lasso_on_the_sky_selects_exactly_the_polygon(server, browser, tmp_path:
 
 def test_hover_and_colour_controls_do_not_break_the_page(server, browser) -> None:  # type: ignore[no-untyped-def]
     url, _ = server
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(url, timeout=60_000)
-    page.wait_for_selector("#n-selected", timeout=60_000)
+    page = _open(browser, url)
     total = _shown_count(page)
     page.get_by_text("Hover: pixel values").click()
     page.get_by_text("Overlay truth-set test stars (seismic view)").click()
     time.sleep(2)
     assert _shown_count(page) == total
-    assert not errors, errors
+    assert not page.errors, page.errors
     page.close()
 
 
@@ -281,9 +272,7 @@ def test_figure_set_downloads_for_the_current_cut(server, browser, tmp_path: Pat
     import zipfile
 
     url, _ = server
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{url}?dp_min=250", timeout=60_000)
-    page.wait_for_selector("#n-selected", timeout=60_000)
+    page = _open(browser, f"{url}?dp_min=250", viewport={"width": 1400, "height": 900})
     with page.expect_download(timeout=120_000) as info:
         page.locator(".download-figures a, .download-figures button").first.click()
     path = tmp_path / "figures.zip"
