@@ -353,9 +353,9 @@ def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]
 
     teff, logg, feh = np.array([4875.0]), np.array([2.32]), np.array([-0.6])  # the paper's example, Z ≈ 0.004
     m_ks = np.array([-1.6])
-    # Post-dredge-up RGB [C/N] of a 1.2 M☉ star, and the clump's extra-mixing offset below it.
-    cn_rgb = np.array([-0.15 - 0.30 * 0.2])
-    cn_rc = cn_rgb - stellar.RC_EXTRA_MIXING_DEX
+    # The paper's example pair: an RGB star with [C/N] = 0 and an RC star with [C/N] = −0.79.
+    cn_rgb = np.array([0.0])
+    cn_rc = cn_rgb - stellar.CN_REFERENCE_DEX
     rgb = stellar.absolute_magnitudes(teff, logg, feh, cn_rgb, m_ks)
     rc = stellar.absolute_magnitudes(teff, logg, feh, cn_rc, m_ks)
     diff = np.array([float(rc[b][0] - rgb[b][0]) for b in BANDS])

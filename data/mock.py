@@ -8,7 +8,9 @@ real 4-survey crossmatch would contain (all 13 bands and a parallax), as Lucey e
 ``n_stars`` counts simulated stars, before the survey selection; the summary reports how many are
 kept. Of the simulated stars a fraction ``dwarf_fraction`` (default 0.15) are main-sequence and
 subgiant stars within 3 kpc of the Sun, the rest are giants drawn from the whole Galaxy in
-proportion to each component's stellar mass. The real input is mostly dwarfs (~200 M stars);
+proportion to the giants each component makes (its stellar mass times the evolutionary flux and
+phase lifetimes of its ages, :mod:`redclump.data.evolution`), with ages distributed as its giants
+are. The real input is mostly dwarfs (~200 M stars);
 the mock keeps the giants at their real density and only enough dwarfs to train and test the
 giant/dwarf stage, so a run takes minutes rather than hours.
 """
@@ -31,7 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 from astropy.coordinates import ICRS, Galactic, Galactocentric
 
-from . import galaxy, stellar, surveys
+from . import evolution, galaxy, stellar, surveys
 from .schema import BANDS, SPLITS
 
 __all__ = [
@@ -68,7 +70,7 @@ class MockConfig:
     seed: int = 42
     dwarf_fraction: float = 0.15
     truth_fraction: float = 0.06
-    version: int = 1
+    version: int = 2
 
     def __post_init__(self) -> None:
         if isinstance(self.n_stars, bool) or not isinstance(self.n_stars, int | np.integer):
@@ -115,14 +117,19 @@ def _feh(comp: galaxy.Component, n: int, rng: np.random.Generator) -> npt.NDArra
     return np.clip(means + sigmas * rng.standard_normal(n), -3.0, 0.6)
 
 
+def _mean_feh(comp: galaxy.Component) -> float:
+    return sum(w * m for w, m, _ in comp.feh) / sum(w for w, _, _ in comp.feh)
+
+
 def giant_weights() -> npt.NDArray[np.float64]:
     """Relative number of red giants each component contributes: its stellar mass times the
-    specific evolutionary flux, which grows for young populations roughly as (age/10 Gyr)^-0.5
-    (fuel-consumption theorem with L/M falling with age) [suggested].
+    giants a population of its ages and mean [Fe/H] holds per unit mass, from the evolutionary
+    flux and phase lifetimes (:func:`evolution.giants_per_unit_mass`; Girardi 2016).
     """
     masses = galaxy.component_masses()
-    mid_age = np.array([0.5 * sum(c.age_gyr) for c in galaxy.COMPONENTS])
-    return np.array([masses[c.name] for c in galaxy.COMPONENTS]) * (mid_age / 10.0) ** -0.5
+    return np.array(
+        [masses[c.name] * evolution.giants_per_unit_mass(c.age_gyr, _mean_feh(c)) for c in galaxy.COMPONENTS]
+    )
 
 
 def _giant_positions(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -131,7 +138,7 @@ def _giant_positions(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     parts = []
     for comp, count in zip(galaxy.COMPONENTS, counts, strict=True):
         x, y, z = galaxy.sample_positions(comp, int(count), rng)
-        age = rng.uniform(*comp.age_gyr, int(count))
+        age = evolution.draw_giant_ages(comp.age_gyr, _mean_feh(comp), int(count), rng)
         parts.append(
             {
                 "x": x,

@@ -3,16 +3,18 @@ absolute magnitudes in the 13 bands.
 
 One self-consistent set of relations, each from ``shared/reference/physics.md`` (section quoted):
 
-* Giant masses: the main-sequence turn-off mass of the population age, M ≈ (t / 10 Gyr)^-0.4,
-  with 0.1 M☉ of RGB mass loss for core-helium burners below 1.8 M☉ [suggested]. Core-helium
-  burners above a helium-flash threshold drawn in 1.8–2.1 M☉ are secondary clump (2CL; Girardi
-  1999, §1.4), the rest are red clump (RC).
-* Luminosities: RC M_Ks ~ N(−1.62, 0.09) (Chan & Bovy 2020, §1.1–1.2); 2CL 0.4 mag fainter
-  (Girardi 1999); RGB bump 0.71 mag below the clump with 12.7 % of the RC counts (Nataf et al.
-  2011, §1.4); the rest of the RGB follows the luminosity function dN/dM ∝ 10^{0.3 M}, i.e.
-  dN/dlog g ∝ 10^{0.75 log g} on 1.0 < log g < 3.5 [derived from §1.4's ×2 per mag].
-  Volume-limited, 2.5 RGB stars per core-helium burner [suggested, from the Kepler census of
-  Elsworth et al. 2017, §9, corrected for its log g window]. log g then follows from L, Teff, M.
+* Populations (:mod:`redclump.data.evolution`): a giant's initial mass is the turn-off mass of its
+  age (Hurley et al. 2000); it is a core-He burner with probability τ_He / (τ_He + τ_RGB) from the
+  phase lifetimes (Girardi & Salaris 2001; fuel consumption with the Boothroyd & Sackmann 1988
+  core mass–luminosity relation); core-He burners above the helium-flash mass M_HeF(Z) are
+  secondary clump (2CL; Girardi 1999), the rest red clump (RC), which lose 0.1 M☉ on the RGB
+  below 1.2 M☉, none above 1.6 M☉ (Miglio et al. 2012).
+* Luminosities and Teff of core-He burners: M_Ks = −1.622 at 1.2 M☉ (Chan & Bovy 2020, §1.1) with
+  the mass slopes and scatters of the APOKASC-2 core-He burners (Pinsonneault et al. 2018), RC and
+  2CL separately (constants below); RGB bump 0.71 mag below the clump with 12.7 % of the RC counts
+  (Nataf et al. 2011, §1.4); the rest of the RGB follows the fuel-consumption luminosity function
+  dN/dlog g ∝ 10^{(5/6) log g} on 1.0 < log g < 3.5, ending at ignition above M_HeF.
+  log g then follows from L, Teff, M.
 * Bolometric correction BC_Ks = 2.1 − 7e-4 (Teff − 4750 K) [derived from (V−K) and BC_V].
 * Colours: GHB09 giant relations for (J−Ks)₀ and (V−Ks)₀ − (V−H)₀ = (H−Ks)₀ (§3.1);
   Casagrande et al. 2021 DR2 polynomials with log g and [Fe/H] terms for G−Ks, BP−Ks, RP−Ks
@@ -21,9 +23,11 @@ One self-consistent set of relations, each from ``shared/reference/physics.md`` 
   the Vega SED interpolated in log λ between BP, G, RP and J, plus AB offsets [suggested: no
   published PS1 RC relation was found, §1.3].
 * [C/N] (§7): post-dredge-up RGB −0.15 − 0.30 (M − 1), extra mixing for metal-poor upper RGB,
-  RC 0.30 dex lower; photometric term per −0.3 dex: Δy = ΔJ = +0.02, ΔH = +0.01, ΔW2 = −0.02 mag.
-* Seismology (§2): Δν = 135.1 µHz (M/M☉)^-1/4 (g/g☉)^3/4; ΔP: RGB 60 + 1.7 Δν + N(0, 5) s,
-  RC N(300, 25) s clipped to 240–360 s, 2CL U(150, 280) s.
+  clump 0.10 dex lower than the RGB of its mass up to 1.5 M☉, none by 2 M☉ (thermohaline mixing,
+  Lagarde et al. 2012); photometric response scaled to Lucey et al.'s Fig. 1 pair (Δ[C/N] = 0.79 dex
+  → ~0.02 mag in y and J, 0.01 in H, −0.02 in W2).
+* Seismology (§2): Δν = 135.1 µHz (M/M☉)^-1/4 (g/g☉)^3/4; ΔΠ1 against mass (RC, 2CL) and Δν (RGB)
+  fitted to Vrard et al. 2016 (constants below).
 * Dwarfs: main sequence (Kroupa-slope masses below the turn-off, Teff ≈ 5772 M^0.55 K,
   R ≈ M^0.9 growing with age) and subgiants (turn-off mass, 3.6 < log g < 4.1) [suggested].
 """
@@ -33,36 +37,68 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from . import evolution
 from .schema import BANDS
 
 __all__ = [
     "CN_MAG_PER_DEX",
+    "CN_REFERENCE_DEX",
     "absolute_magnitudes",
     "bc_ks",
+    "cn_after_dredge_up",
     "delta_nu",
     "draw_dwarfs",
     "draw_giants",
+    "rc_extra_mixing",
+    "rc_period_spacing",
+    "rgb_period_spacing",
+    "secondary_period_spacing",
     "turnoff_mass",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
 TEFF_SUN, LOGG_SUN, MBOL_SUN = 5772.0, 4.438, 4.74
-M_KS_RC, SIGMA_KS_RC = -1.62, 0.09
-RGB_PER_CHEB = 2.2
+#: Core-He burners: absolute Ks magnitude and Teff against mass (and [Fe/H]). The zero point is the
+#: parallax calibration of the clump, M_Ks = −1.622 (Chan & Bovy 2020); the slopes and scatters are
+#: fitted to the APOKASC-2 core-He burners (Pinsonneault et al. 2018, ApJS 239, 32, table 5:
+#: luminosity from the seismic M, Δν and Teff): below 1.8 M☉ M_Ks = a − 0.295 (M − 1.2) ± 0.098,
+#: Teff = 4761 + 208 (M − 1.2) − 465 [Fe/H] ± 51 K (1,939 stars); above 2.0 M☉ (secondary clump)
+#: M_Ks = −1.458 − 0.497 (M − 2.0) ± 0.31 and Teff = 4970 + 102 (M − 2.0) (349 stars), shifted by
+#: the +0.098 mag between the APOKASC and Chan & Bovy zero points at 1.2 M☉.
+M_KS_RC, RC_MKS_PER_MSUN, SIGMA_KS_RC = -1.62, -0.295, 0.098
+SCL_MKS, SCL_MKS_PER_MSUN, SIGMA_KS_2CL = -1.36, -0.497, 0.31
+RC_TEFF, RC_TEFF_PER_MSUN, RC_TEFF_PER_DEX, RC_TEFF_SCATTER = 4761.0, 208.0, -465.0, 51.0
+SCL_TEFF, SCL_TEFF_PER_MSUN = 4970.0, 102.0
 BUMP_PER_RC = 0.127
-#: Extra [C/N] depletion of the clump relative to the RGB of the same mass (dex). physics.md §7
-#: suggests 0.10; 0.30 gives the 0.01–0.03 mag RC–RGB differences in y, J, W2 that Lucey et al.
-#: describe (Fig. 1), while 0.10 gives < 0.01 mag.
-RC_EXTRA_MIXING_DEX = 0.30
+#: RGB mass loss (M☉) of ~1.2 M☉ stars before the clump (Miglio et al. 2012: 0.09 ± 0.07).
+RGB_MASS_LOSS = 0.1
+#: Extra [C/N] depletion of low-mass clump stars relative to the RGB of the same mass (dex):
+#: physics.md §7 (thermohaline mixing, Charbonnel & Lagarde 2010; Lagarde et al. 2012).
+RC_EXTRA_MIXING_DEX = 0.10
 
-#: Magnitude change per dex of [C/N] (mag/dex): physics.md §7, "per −0.3 dex" values / −0.3.
+#: Magnitude change per dex of [C/N] (mag/dex). Lucey et al. (2020, Fig. 1) synthesise an RGB star
+#: with [C/N] = 0 and an RC star with [C/N] = −0.79 at the same Teff, log g and Z and find CN bands
+#: in y and J and a CO band in W2 whose magnitude differences are "of the same order as the
+#: photometric uncertainties" (seed summary), i.e. ~0.02 mag: 0.02 mag / 0.79 dex in y and J, half
+#: that in H, and the opposite sign in W2 (physics.md §7's band pattern).
+CN_REFERENCE_DEX = 0.79
 CN_MAG_PER_DEX: dict[str, float] = {
-    "y_mean_psf_mag": -0.02 / 0.3,
-    "j_m": -0.02 / 0.3,
-    "h_m": -0.01 / 0.3,
-    "w2mpro": 0.02 / 0.3,
+    "y_mean_psf_mag": -0.02 / CN_REFERENCE_DEX,
+    "j_m": -0.02 / CN_REFERENCE_DEX,
+    "h_m": -0.01 / CN_REFERENCE_DEX,
+    "w2mpro": 0.02 / CN_REFERENCE_DEX,
 }
+
+#: Period spacings ΔΠ1 (s), fitted to Vrard, Mosser & Samadi 2016 (A&A 588, A87, table 2; stars with
+#: e_ΔΠ1 < 10 s and seismic masses; states from the same catalogue's consensus). Clump (1,919 stars):
+#: ΔΠ1 = 311.5 − 10.4 M ± 27.1 s, i.e. 299 s at 1.2 M☉; secondary clump (399 stars):
+#: ΔΠ1 = 321.5 − 21.1 M ± 38.4 s, 279 s at 2.0 M☉; first-ascent giants (988 stars, 6 < Δν < 15 µHz):
+#: ΔΠ1 = 56.8 + 1.93 Δν ± 2.5 s (physics.md §2's 60 + 1.7 Δν is within 1 s of it). No [Fe/H] term:
+#: the table has no metallicities, so none is imposed.
+RC_DP_MEAN, RC_DP_PER_MSUN, RC_DP_PER_DEX, RC_DP_SCATTER = 299.0, -10.4, 0.0, 27.1
+SCL_DP_AT_2MSUN, SCL_DP_PER_MSUN, SCL_DP_SCATTER = 279.3, -21.1, 38.4
+RGB_DP_INTERCEPT, RGB_DP_PER_DNU, RGB_DP_SCATTER = 56.8, 1.93, 2.5
 
 # Effective wavelengths (µm) for the SED interpolation, and PS1 AB − Vega offsets [recalled].
 _LAMBDA = {"phot_bp_mean_mag": 0.511, "phot_g_mean_mag": 0.623, "phot_rp_mean_mag": 0.777, "j_m": 1.235}
@@ -129,8 +165,9 @@ _CAS = {
 
 
 def turnoff_mass(age_gyr: FloatArray, feh: FloatArray) -> FloatArray:
-    """Main-sequence turn-off mass (M☉) of a population, ≈ 1 M☉ at 10 Gyr and solar [Fe/H]."""
-    return np.clip((age_gyr / 10.0) ** -0.4 * (1.0 + 0.1 * feh), 0.75, 3.5)
+    """Initial mass (M☉) of stars reaching the giant branch at ``age_gyr`` (Hurley et al. 2000;
+    see :mod:`redclump.data.evolution`)."""
+    return evolution.turnoff_mass(age_gyr, feh)
 
 
 def delta_nu(mass: FloatArray, logg: FloatArray) -> FloatArray:
@@ -160,66 +197,129 @@ def _mks_from_logg(logg: FloatArray, teff: FloatArray, mass: FloatArray) -> Floa
     return MBOL_SUN - 2.5 * log_l - bc_ks(teff)
 
 
+def cn_after_dredge_up(mass: FloatArray, feh: FloatArray) -> FloatArray:
+    """Surface [C/N] after the first dredge-up (dex), before any extra mixing.
+
+    −0.15 − 0.30 (M − 1), clipped to [−0.7, 0.1] (physics.md §7 [suggested], consistent with
+    the APOKASC [C/N]–mass trend used by Martig et al. 2016, whose validity box spans
+    −0.6 < [C/N] < 0.2). Metallicity-independent above [Fe/H] ≈ −1 (Shetrone et al. 2019).
+    """
+    return np.clip(-0.15 - 0.30 * (mass - 1.0), -0.7, 0.1) + 0.0 * feh
+
+
+def rc_extra_mixing(mass: FloatArray) -> FloatArray:
+    """Extra [C/N] depletion (dex, ≥ 0) of a clump star relative to the RGB star of the same mass.
+
+    Thermohaline mixing above the bump (Charbonnel & Lagarde 2010; Lagarde et al. 2012) lowers
+    [C/N] by ~0.1 dex in low-mass stars by the clump (physics.md §7: RC ≈ RGB − 0.10) and becomes
+    inefficient with mass: taken as 0.10 dex up to 1.5 M☉, falling linearly to 0 at 2 M☉ [recalled
+    shape of Lagarde et al. 2012's mass dependence]. Stars that ignite helium without a flash (2CL)
+    never reach the bump's extra mixing on the upper RGB, so they get none.
+    """
+    return RC_EXTRA_MIXING_DEX * np.clip((2.0 - mass) / 0.5, 0.0, 1.0)
+
+
 def _cn_rgb(mass: FloatArray, feh: FloatArray, logg: FloatArray, rng: np.random.Generator) -> FloatArray:
-    cn = np.clip(-0.15 - 0.30 * (mass - 1.0), -0.7, 0.1) + rng.normal(0, 0.05, mass.shape)
+    cn = cn_after_dredge_up(mass, feh) + rng.normal(0, 0.05, mass.shape)
+    # Metal-poor upper RGB: 0.3 dex per dex of log g above the bump (Shetrone et al. 2019, §7).
     extra = np.where(feh < -0.4, 0.3 * np.maximum(0.0, 2.7 - logg), 0.0)
     pre_dredge = logg > 3.3
     return np.where(pre_dredge, rng.normal(0, 0.05, mass.shape), cn - extra)
 
 
+def _rgb_logg(low: FloatArray, high: float, rng: np.random.Generator) -> FloatArray:
+    """log g on [low, high] from dN/dlog g ∝ 10^{s log g}, s = 5/6 (evolution module), by inverse CDF."""
+    k = evolution.LUMINOSITY_FUNCTION_SLOPE * np.log(10.0)
+    u = rng.random(low.shape)
+    return np.log(np.exp(k * low) + u * (np.exp(k * high) - np.exp(k * low))) / k
+
+
+def rc_period_spacing(mass: FloatArray, feh: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """Asymptotic ΔΠ1 (s) of red-clump stars against mass, with the measured spread, which includes
+    the growth of ΔΠ1 during core-He burning (Vrard et al. 2016 fit; constants above)."""
+    mean = RC_DP_MEAN + RC_DP_PER_MSUN * (mass - 1.2) + RC_DP_PER_DEX * feh
+    return np.clip(mean + rng.normal(0.0, RC_DP_SCATTER, mass.shape), 150.0, 450.0)
+
+
 def draw_giants(age_gyr: FloatArray, feh: FloatArray, rng: np.random.Generator) -> dict[str, npt.NDArray[np.generic]]:
     """Evolutionary state and true parameters for red giants drawn from given populations.
+
+    ``age_gyr`` should be drawn as giants are distributed (:func:`evolution.draw_giant_ages`):
+    the initial mass is the turn-off mass of that age, and the star is a core-He burner with
+    probability τ_He / (τ_He + τ_RGB) (lifetimes from :mod:`redclump.data.evolution`).
 
     Returns a dict of arrays: ``state`` (RGB/RC/2CL), ``teff``, ``logg``, ``mass``, ``cn``,
     ``dnu``, ``dp`` and ``m_ks`` (absolute Ks magnitude).
     """
     n = age_gyr.size
-    mass = turnoff_mass(age_gyr, feh) * np.exp(rng.normal(0, 0.04, n))
-    core_he = rng.random(n) < 1.0 / (1.0 + RGB_PER_CHEB)
-    flash_threshold = rng.uniform(1.8, 2.1, n)
-    secondary = core_he & (mass > flash_threshold)
+    initial_mass = evolution.turnoff_mass(age_gyr, feh)
+    flash_mass = evolution.helium_flash_mass(feh)
+    tau_he = evolution.core_he_lifetime(initial_mass, feh)
+    tau_rgb = evolution.rgb_window_lifetime(initial_mass, feh)
+    core_he = rng.random(n) < tau_he / (tau_he + tau_rgb)
+    secondary = core_he & (initial_mass > flash_mass)
     clump = core_he & ~secondary
-    mass = np.where(clump & (mass < 1.8), mass - 0.1, mass)
-    bump_fraction = BUMP_PER_RC * (1.0 / (1.0 + RGB_PER_CHEB)) / (RGB_PER_CHEB / (1.0 + RGB_PER_CHEB))
+    # RGB mass loss before the clump: 0.09 ± 0.07 M☉ in NGC 6791 (~1.2 M☉ giants), none
+    # detectable in NGC 6819 (~1.6 M☉) (Miglio et al. 2012, MNRAS 419, 2077).
+    mass_loss = RGB_MASS_LOSS * np.clip((1.6 - initial_mass) / 0.4, 0.0, 1.0)
+    mass = np.where(clump, initial_mass - mass_loss, initial_mass)
+    below_flash = initial_mass <= flash_mass
+    bump_fraction = np.where(below_flash, BUMP_PER_RC * tau_he / tau_rgb, 0.0)
     bump = ~core_he & (rng.random(n) < bump_fraction)
     rgb = ~core_he & ~bump
 
-    # RGB log g from dN/dlog g ∝ 10^{0.75 log g} on [1.0, 3.5] by inverse CDF.
-    k = 0.75 * np.log(10.0)
-    u = rng.random(n)
-    logg_rgb = np.log(np.exp(k * 1.0) + u * (np.exp(k * 3.5) - np.exp(k * 1.0))) / k
+    teff_rc = RC_TEFF + RC_TEFF_PER_MSUN * (mass - 1.2) + RC_TEFF_PER_DEX * feh + rng.normal(0, RC_TEFF_SCATTER, n)
+    teff_2cl = SCL_TEFF + SCL_TEFF_PER_MSUN * (mass - 2.0) + RC_TEFF_PER_DEX * feh + rng.normal(0, RC_TEFF_SCATTER, n)
+    m_ks_rc = M_KS_RC + RC_MKS_PER_MSUN * (mass - 1.2) + rng.normal(0, SIGMA_KS_RC, n)
+    m_ks_2cl = SCL_MKS + SCL_MKS_PER_MSUN * (mass - 2.0) + rng.normal(0, SIGMA_KS_2CL, n)
+    m_ks_bump = M_KS_RC + 0.71 + 0.2 * feh + rng.normal(0, 0.07, n)
+    m_ks = np.select([clump, secondary], [m_ks_rc, m_ks_2cl], m_ks_bump)
+    # Stars above M_HeF leave the RGB at their (secondary-clump) ignition luminosity.
+    logg_ignition = np.clip(_logg_from_mks(m_ks_2cl, teff_2cl, mass), evolution.LOGG_RGB_MIN, 3.3)
+    low = np.where(below_flash, evolution.LOGG_RGB_MIN, logg_ignition)
+    logg_rgb = _rgb_logg(low, evolution.LOGG_RGB_MAX, rng)
 
-    teff_rc = 4750 - 300 * feh + 50 * (mass - 1.2) + rng.normal(0, 100, n)
-    teff_2cl = 4950 - 250 * feh + 100 * (mass - 2.2) + rng.normal(0, 100, n)
-    m_ks = np.where(
-        clump,
-        M_KS_RC + rng.normal(0, SIGMA_KS_RC, n),
-        np.where(
-            secondary,
-            M_KS_RC + 0.4 - 0.3 * (mass - 2.2) + rng.normal(0, 0.15, n),
-            M_KS_RC + 0.71 + 0.2 * feh + rng.normal(0, 0.07, n),  # bump (unused for plain RGB)
-        ),
-    )
     # The bump and core-helium stars take log g from their luminosity; plain RGB the reverse.
-    teff_bump = 4630 + 330 * (2.7 - 2.45) - 250 * feh + 80 * (mass - 1.2) + rng.normal(0, 60, n)
-    teff_rgb = 4630 + 330 * (logg_rgb - 2.45) - 250 * feh + 80 * (mass - 1.2) + rng.normal(0, 60, n)
+    teff_bump = evolution.rgb_teff(2.7, feh, mass) + rng.normal(0, 60, n)
+    teff_rgb = evolution.rgb_teff(logg_rgb, feh, mass) + rng.normal(0, 60, n)
     teff = np.select([clump, secondary, bump], [teff_rc, teff_2cl, teff_bump], teff_rgb)
     teff = np.clip(teff, 3600.0, 5600.0)
     logg = np.where(rgb, logg_rgb, _logg_from_mks(m_ks, teff, mass))
     m_ks = np.where(rgb, _mks_from_logg(logg, teff, mass), m_ks)
 
     cn_rgb = _cn_rgb(mass, feh, logg, rng)
-    cn = np.where(clump, cn_rgb - RC_EXTRA_MIXING_DEX - np.where(feh < -0.4, 0.3 * 0.7, 0.0), cn_rgb)
-    cn = np.where(secondary, np.clip(-0.15 - 0.30 * (mass - 1.0), -0.7, 0.1) + rng.normal(0, 0.05, n), cn)
+    metal_poor_upper_rgb = np.where(feh < -0.4, 0.3 * 0.7, 0.0)
+    cn = np.where(clump, cn_rgb - rc_extra_mixing(initial_mass) - metal_poor_upper_rgb, cn_rgb)
+    cn = np.where(secondary, cn_after_dredge_up(mass, feh) + rng.normal(0, 0.05, n), cn)
 
     dnu = delta_nu(mass, logg)
     dp = np.select(
         [clump, secondary],
-        [np.clip(rng.normal(300, 25, n), 240, 360), rng.uniform(150, 280, n)],
-        np.clip(60 + 1.7 * dnu + rng.normal(0, 5, n), 40, 130),
+        [rc_period_spacing(mass, feh, rng), secondary_period_spacing(mass, rng)],
+        rgb_period_spacing(dnu, rng),
     )
     state = np.select([clump, secondary], ["RC", "2CL"], "RGB").astype(object)
-    return {"state": state, "teff": teff, "logg": logg, "mass": mass, "cn": cn, "dnu": dnu, "dp": dp, "m_ks": m_ks}
+    return {
+        "state": state,
+        "teff": teff,
+        "logg": logg,
+        "mass": mass,
+        "cn": cn,
+        "dnu": dnu,
+        "dp": dp,
+        "m_ks": m_ks,
+    }
+
+
+def secondary_period_spacing(mass: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """ΔΠ1 (s) of secondary-clump stars against mass (Vrard et al. 2016 fit; constants above)."""
+    mean = SCL_DP_AT_2MSUN + SCL_DP_PER_MSUN * (mass - 2.0)
+    return np.clip(mean + rng.normal(0.0, SCL_DP_SCATTER, mass.shape), 100.0, 400.0)
+
+
+def rgb_period_spacing(dnu: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """ΔΠ1 (s) of first-ascent giants against Δν (constants: module notes)."""
+    return np.clip(RGB_DP_INTERCEPT + RGB_DP_PER_DNU * dnu + rng.normal(0.0, RGB_DP_SCATTER, dnu.shape), 40, 130)
 
 
 def draw_dwarfs(

@@ -16,7 +16,9 @@ def test_input_has_the_archive_columns_and_finite_values(small_input: pd.DataFra
 
 
 def test_red_clump_absolute_magnitude_recovered_from_true_distance_and_extinction(small_input: pd.DataFrame) -> None:
-    rc = small_input[small_input["true_state"] == "RC"]
+    # The zero point is set at 1.2 M☉, the median mass of the Kepler clump (Elsworth et al. 2019 in
+    # APOKASC-2), where the parallax calibrations apply; the mock's clump is lighter on average.
+    rc = small_input[(small_input["true_state"] == "RC") & small_input["true_mass"].between(1.1, 1.3)]
     a_v = rc["true_av"].to_numpy(np.float64)
     dm = 5 * np.log10(rc["true_dist"].to_numpy(np.float64) * 100)
     for band, literature in (("ks_m", -1.622), ("w1mpro", -1.68)):  # Chan & Bovy 2020; Hawkins+2017
