@@ -260,9 +260,20 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    if not (args.workdir / "catalogue" / "_manifest.json").exists():
+    from redclump import serving
+
+    try:
+        origins = serving.allowed_origins(args.address, args.port, args.allow_websocket_origin)
+        build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
+    except serving.ServeError as exc:
+        raise CommandError(str(exc)) from None
+    warning = serving.exposure_warning(args.address, args.port)
+    if warning:
+        print(warning, file=sys.stderr)
+    if build:
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
-        cmd_build(args)
+        with _writer_lock(args):
+            cmd_build(args)
     import threading
 
     from redclump.dashboard.data import load_app_data
@@ -296,7 +307,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         address=args.address,
         show=False,
-        allow_websocket_origin=[f"{args.address}:{args.port}", f"localhost:{args.port}"],
+        allow_websocket_origin=origins,
         title="redclump",
         websocket_max_message_size=10 * 1024 * 1024,
     )
@@ -440,11 +451,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo every step")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("serve", help="serve the dashboard (building the catalogue first if needed)")
+    p = sub.add_parser("serve", help="serve the dashboard (in the default work folder, building it first if needed)")
     _add_common(p)
     add_train_options(p)
     p.add_argument("--port", type=int, default=5006, help="port (default 5006)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--allow-websocket-origin",
+        action="append",
+        default=None,
+        metavar="HOST[:PORT]",
+        help="a browser origin allowed to connect (needed, and repeatable, with a non-loopback --address)",
+    )
+    p.add_argument(
+        "--build",
+        action="store_true",
+        help="build the catalogue first if WORKDIR has none (automatic only for the default .redclump)",
+    )
     p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=_seed, default=42, help=argparse.SUPPRESS)
     p.add_argument("--partition-size", type=_positive_int, default=1_000_000, help=argparse.SUPPRESS)
@@ -501,6 +524,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that write into the work folder: one at a time per folder (redclump.locking).
+WRITERS = ("mock", "train", "infer", "build", "ingest")
+
+
+@contextlib.contextmanager
+def _writer_lock(args: argparse.Namespace) -> Iterator[None]:
+    from redclump import locking
+
+    try:
+        with locking.workdir_lock(args.workdir, args.command):
+            yield
+    except locking.WorkdirError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -509,7 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("distributed", "tornado", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.CRITICAL)
     try:
-        args.func(args)
+        with _writer_lock(args) if args.command in WRITERS else contextlib.nullcontext():
+            args.func(args)
     except CommandError as exc:
         print(f"redclump {args.command}: error: {exc}", file=sys.stderr)
         return 2

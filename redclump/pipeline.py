@@ -28,6 +28,7 @@ from redclump.core.inference import StagedModels, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork
 from redclump.core.selection import Cut
 from redclump.core.training import evaluate, fingerprint, train_mdn
+from redclump.data import atomic
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
 
 __all__ = ["PAPER_PRECISION", "ModelError", "PipelineError", "infer", "load_models", "select", "train"]
@@ -236,9 +237,7 @@ def train(
         evaluation["seconds"] = time.perf_counter() - start
         (tmp_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings}, indent=2))
-        if model_dir.exists():
-            shutil.rmtree(model_dir)
-        os.replace(tmp_dir, model_dir)
+        atomic.replace_dir(tmp_dir, model_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -299,6 +298,7 @@ def infer(
         return json.loads(manifest_path.read_text())["summary"]
     start = time.perf_counter()
     tmp_dir = workdir / f".catalogue.tmp-{os.getpid()}"
+    scored_tmp = workdir / f".truthset_scored.tmp-{os.getpid()}.parquet"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir()
     jobs = [(str(model_dir), str(p), str(tmp_dir / p.name)) for p in inputs]
@@ -319,18 +319,16 @@ def infer(
                     progress(1)
         truth = _read_truthset(workdir)
         scored = predict_catalogue(models, truth, giants_only=False, source=str(workdir / "truthset.parquet"))
-        scored.to_parquet(workdir / ".truthset_scored.tmp.parquet", index=False)
+        scored.to_parquet(scored_tmp, index=False)
         summary = {key: sum(r[key] for r in results) for key in results[0]}
         summary["seconds"] = time.perf_counter() - start
         summary["stars_per_second"] = summary["rows"] / summary["seconds"]
         (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings, "summary": summary}, indent=2))
-        if (workdir / "catalogue").exists():
-            shutil.rmtree(workdir / "catalogue")
-        os.replace(workdir / ".truthset_scored.tmp.parquet", workdir / "truthset_scored.parquet")
-        os.replace(tmp_dir, workdir / "catalogue")
+        os.replace(scored_tmp, workdir / "truthset_scored.parquet")
+        atomic.replace_dir(tmp_dir, workdir / "catalogue")
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-        Path(workdir / ".truthset_scored.tmp.parquet").unlink(missing_ok=True)
+        scored_tmp.unlink(missing_ok=True)
         raise
     return summary
 
