@@ -264,12 +264,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     try:
         origins = serving.allowed_origins(args.address, args.port, args.allow_websocket_origin)
+        warning = serving.exposure_warning(args.address, args.port)
+        if warning:
+            print(warning, file=sys.stderr)
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
-    warning = serving.exposure_warning(args.address, args.port)
-    if warning:
-        print(warning, file=sys.stderr)
     if build:
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
         with _writer_lock(args):
