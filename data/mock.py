@@ -422,4 +422,7 @@ def read_manifest(workdir: Path) -> dict[str, Any] | None:
     path = Path(workdir) / "input" / "_manifest.json"
     if not path.exists() or not (Path(workdir) / "truthset.parquet").exists():
         return None
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except ValueError:  # damaged by hand: regenerate rather than trust it
+        return None

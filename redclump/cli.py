@@ -42,6 +42,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"expected a number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        msg = f"expected a finite number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"port must be an integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 1 <= value <= 65535:
+        msg = f"port must be in 1-65535, got {value}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -123,6 +147,8 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
         mock.check_workdir(args.workdir)
     except mock.MockError as exc:
         raise CommandError(str(exc)) from None
+    if args.partition_size % mock.BLOCK_STARS:
+        raise CommandError(f"--partition-size must be a multiple of {mock.BLOCK_STARS:,}, got {args.partition_size:,}")
     existing = mock.read_manifest(args.workdir)
     if existing and existing.get("config") == mock.asdict(config) and not args.force:
         summary_path = args.workdir / "input" / "_summary.json"
@@ -454,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the dashboard (in the default work folder, building it first if needed)")
     _add_common(p)
     add_train_options(p)
-    p.add_argument("--port", type=int, default=5006, help="port (default 5006)")
+    p.add_argument("--port", type=_port, default=5006, help="port (default 5006)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument(
         "--allow-websocket-origin",
@@ -482,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("pdf", "png", "svg"), default="pdf", help="file format (default pdf)")
     p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="cut for the sample figures (default tier2)")
     for name in ("dp-min", "dnu-max", "teff-min", "logg-min", "logg-max", "abs-b-min", "dp-frac-err-max", "p-rc-min"):
-        p.add_argument(f"--{name}", type=float, default=None, help=argparse.SUPPRESS)
+        p.add_argument(f"--{name}", type=_finite_float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--overwrite", action="store_true", help="replace existing figure files")
     p.set_defaults(func=cmd_figures)
 
@@ -517,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("dp-frac-err-max", "σ(ΔP)/ΔP < this"),
         ("p-rc-min", "P(RC) >= this"),
     ):
-        p.add_argument(f"--{name}", type=float, default=None, help=helptext)
+        p.add_argument(f"--{name}", type=_finite_float, default=None, help=helptext)
     p.add_argument("--out", type=Path, required=True, help="output file: .parquet, .fits or .csv")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
@@ -555,6 +581,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"redclump {args.command}: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a read-only folder, a vanished file: one line, not a trace
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"redclump {args.command}: error: {exc.strerror or exc}{where}; "
+            "finished outputs are as they were, partial ones were removed",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

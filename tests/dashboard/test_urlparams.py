@@ -15,21 +15,21 @@ from redclump.dashboard.urlparams import notice_html, read_url
 
 #: (query, values applied, words of the notice); each row is one bad input of docs/robustness.md.
 URL_CASES = [
-    ("?dp_min=abc", {}, "dp_min='abc' ignored (not a number)"),
-    ("?dp_min=1e309", {}, "dp_min='1e309' ignored (not a finite number)"),
-    ("?dnu_max=NaN", {}, "dnu_max='NaN' ignored (not a finite number)"),
-    ("?teff_min=-inf", {}, "teff_min='-inf' ignored (not a finite number)"),
-    ("?dp_min=-5", {"dp_min": 150.0}, "dp_min='-5' below the range: set to 150"),
-    ("?abs_b_min=9999", {"abs_b_min": 90.0}, "abs_b_min='9999' above the range: set to 90"),
-    ("?dnu_max=", {}, "dnu_max='' ignored (not a number)"),
-    ("?teff_min=0x10", {}, "teff_min='0x10' ignored (not a number)"),
-    ("?colour_by=<script>alert(1)</script>", {}, "colour_by='<script>alert(1)</script>' ignored"),
-    ("?cnorm=LOG", {}, "cnorm='LOG' ignored (not one of the options)"),
-    ("?sky_projection=mollweide", {}, "sky_projection='mollweide' ignored"),
-    ("?dp_min=250&dp_min=260", {"dp_min": 260.0}, "dp_min given more than once: the last kept"),
-    ("?dp_min=250&dnu_max=abc", {"dp_min": 250.0}, "dnu_max='abc' ignored"),
-    ("?p_rc_min=" + "9" * 400, {}, "…' ignored (not a finite number)"),  # quoted back shortened
-    ("?p_rc_min=1.5", {"p_rc_min": 1.0}, "p_rc_min='1.5' above the range: set to 1"),
+    ("url-not-a-number", "?dp_min=abc", {}, "dp_min='abc' ignored (not a number)"),
+    ("url-overflow", "?dp_min=1e309", {}, "dp_min='1e309' ignored (not a finite number)"),
+    ("url-nan", "?dnu_max=NaN", {}, "dnu_max='NaN' ignored (not a finite number)"),
+    ("url-minus-inf", "?teff_min=-inf", {}, "teff_min='-inf' ignored (not a finite number)"),
+    ("url-below-range", "?dp_min=-5", {"dp_min": 150.0}, "dp_min='-5' below the range: set to 150"),
+    ("url-above-range", "?abs_b_min=9999", {"abs_b_min": 90.0}, "abs_b_min='9999' above the range: set to 90"),
+    ("url-empty", "?dnu_max=", {}, "dnu_max='' ignored (not a number)"),
+    ("url-hex", "?teff_min=0x10", {}, "teff_min='0x10' ignored (not a number)"),
+    ("url-script", "?colour_by=<script>alert(1)</script>", {}, "colour_by='<script>alert(1)</script>' ignored"),
+    ("url-wrong-case", "?cnorm=LOG", {}, "cnorm='LOG' ignored (not one of the options)"),
+    ("url-unknown-choice", "?sky_projection=mollweide", {}, "sky_projection='mollweide' ignored"),
+    ("url-repeated", "?dp_min=250&dp_min=260", {"dp_min": 260.0}, "dp_min given more than once: the last kept"),
+    ("url-one-bad-one-good", "?dp_min=250&dnu_max=abc", {"dp_min": 250.0}, "dnu_max='abc' ignored"),
+    ("url-huge-number", "?p_rc_min=" + "9" * 400, {}, "…' ignored (not a finite number)"),  # quoted back shortened
+    ("url-fraction-above-one", "?p_rc_min=1.5", {"p_rc_min": 1.0}, "p_rc_min='1.5' above the range: set to 1"),
 ]
 
 
@@ -38,8 +38,10 @@ def data():  # type: ignore[no-untyped-def]
     return frames_to_app_data(*synthetic_frames(2000, 500, seed=0), source="synthetic")
 
 
-@pytest.mark.parametrize(("query", "values", "notice"), URL_CASES)
-def test_bad_url_values_are_clamped_or_dropped_with_a_notice(data, query: str, values: dict, notice: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("case", "query", "values", "notice"), URL_CASES, ids=[c[0] for c in URL_CASES])
+def test_bad_url_values_are_clamped_or_dropped_with_a_notice(
+    data, case: str, query: str, values: dict, notice: str
+) -> None:  # type: ignore[no-untyped-def]
     state = ExplorerState(data)
     reading = read_url(query, state, URL_PARAMS)
     assert reading.values == values
