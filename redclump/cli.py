@@ -296,6 +296,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
+    args.procs = min(args.procs or serving.default_procs(), serving.MAX_PROCS)
     if build:
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
         with _writer_lock(args):
@@ -327,9 +328,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     loader.join()
     if "error" in loaded:
         raise loaded["error"]
-    log.info("serving on http://%s:%d", args.address, args.port)
+    log.info("serving on http://%s:%d (%d server process(es))", args.address, args.port, args.procs)
+    if args.procs > 1:  # forked after the data is loaded: the processes share its pages
+        parent = os.getpid()
+        os.register_at_fork(after_in_child=lambda: serving.die_with_parent(parent))
     pn.serve(
         {"redclump": lambda: create_app(workdir=workdir)},
+        num_procs=args.procs,
         port=args.port,
         address=args.address,
         show=False,
@@ -488,6 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="HOST[:PORT]",
         help="a browser origin allowed to connect (needed, and repeatable, with a non-loopback --address)",
+    )
+    p.add_argument(
+        "--procs",
+        type=_positive_int,
+        default=None,
+        help="server processes sharing the loaded catalogue (default: one per core, at most 4)",
     )
     p.add_argument(
         "--build",

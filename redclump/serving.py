@@ -6,9 +6,24 @@ Kept apart from the command line so that each rule is one small function with it
 from __future__ import annotations
 
 import ipaddress
+import os
+import signal
+import sys
 from pathlib import Path
 
-__all__ = ["ServeError", "allowed_origins", "exposure_warning", "is_loopback", "should_build"]
+__all__ = [
+    "MAX_PROCS",
+    "ServeError",
+    "allowed_origins",
+    "default_procs",
+    "die_with_parent",
+    "exposure_warning",
+    "is_loopback",
+    "should_build",
+]
+
+#: Server processes at most: beyond this the shared CPU, not the event loop, limits the sessions.
+MAX_PROCS = 4
 
 
 class ServeError(ValueError):
@@ -83,3 +98,26 @@ def exposure_warning(address: str, port: int) -> str | None:
         f"export become readable by anyone who can reach this port (there is no login). "
         f"Serve on 127.0.0.1 (the default) and use an SSH tunnel for a private session."
     )
+
+
+def default_procs() -> int:
+    """Server processes by default: one per core, at most :data:`MAX_PROCS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_PROCS))
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked server process: end when the process that forked it ends, however it ends
+    (SIGKILL included), so that a killed `serve --procs N` leaves no orphan holding the port.
+
+    Linux delivers SIGTERM on the parent's death (``prctl(PR_SET_PDEATHSIG)``); elsewhere this
+    does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the call above
+        os.kill(os.getpid(), signal.SIGTERM)

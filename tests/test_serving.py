@@ -186,3 +186,32 @@ def test_killed_server_leaves_nothing_to_clean(server) -> None:  # type: ignore[
     server["proc"].wait()
     assert sorted(p.name for p in server["workdir"].iterdir()) == before
     assert _hidden(server["workdir"]) == []
+
+
+@pytest.mark.slow
+def test_server_processes_share_the_data_and_end_with_their_parent(server) -> None:  # type: ignore[no-untyped-def]
+    """`serve --procs 2`: two forked server processes answer; killing the parent with SIGKILL
+    takes them down too (no orphan keeps the port)."""
+    import psutil
+
+    port = _free_port()
+    argv = ["serve", "--workdir", str(server["workdir"]), "--port", str(port), "--procs", "2"]
+    parent = subprocess.Popen([sys.executable, "-m", "redclump.cli", *argv], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/redclump", timeout=30) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                time.sleep(0.5)
+        children = psutil.Process(parent.pid).children()
+        assert len(children) == 2
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    _gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, alive
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
