@@ -25,7 +25,7 @@ setup: $(STAMP)
 
 ## Build the default mock, train, infer and serve the app on http://127.0.0.1:5006
 app: setup
-	$(BIN)/redclump serve --workdir $(WORKDIR)
+	$(BIN)/redclump serve --workdir $(WORKDIR) --build
 
 ## The whole test suite (browser tests need Debian's chromium; .ci/run installs it)
 test: setup

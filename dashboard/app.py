@@ -13,6 +13,7 @@ import panel as pn
 
 from .data import AppData, load_app_data
 from .state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
+from .urlparams import sync_with_url
 from .views import (
     SelectionCache,
     cut_lines,
@@ -242,11 +243,11 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         css_classes=["download-figures"],
     )
 
-    if pn.state.location is not None:
-        pn.state.location.sync(state, {name: name for name in URL_PARAMS})
+    url_notice = sync_with_url(state, URL_PARAMS)
 
     sidebar = [pn.pane.HTML("<h3>Cuts</h3>"), pn.Row(*presets), *sliders, controls, clear, availability]
     main = pn.Column(
+        url_notice,
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
         pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.Bokeh(tradeoff_view(state))),
         pn.Row(fmt, download, view_choice, png, table, figure_zip),

@@ -7,6 +7,7 @@ import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -209,6 +210,48 @@ def synthetic_frames(n: int, n_truth: int, *, seed: int) -> tuple[pd.DataFrame, 
 CACHE_FORMAT = 2
 
 
+def _read_cache(cache: Path) -> tuple[pd.DataFrame, int] | None:
+    """The candidate cache's frame and catalogue size, or None (and a warning) if it is corrupt."""
+    import json
+
+    import pyarrow.feather as pa_feather
+
+    try:
+        # Uncompressed Arrow IPC in one chunk per column, memory-mapped: the columns are numpy
+        # views of the file (read-only, paged in on first use), so loading copies nothing.
+        table = pa_feather.read_table(cache, memory_map=True)
+        n_total = int(json.loads(table.schema.metadata[b"redclump_n_total"]))
+        catalogue = pd.DataFrame({name: table.column(name).to_numpy() for name in table.column_names}, copy=False)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        log.warning("candidate cache %s is unreadable (%s): rebuilding it from the catalogue", cache, exc)
+        return None
+    return catalogue, n_total
+
+
+def _write_cache(prepared: Any, cache: Path) -> None:
+    """Write the candidate cache under a temporary name and rename it; a folder that cannot be
+    written (read-only, full) only costs the next start the time to read the catalogue again."""
+    import pyarrow.feather as pa_feather
+    from redclump.data.atomic import tmp_name
+
+    from redclump.locking import pid_alive
+
+    for old in cache.parent.glob(".app_candidates-*.tmp-*"):  # left by a killed server
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            old.unlink(missing_ok=True)
+    tmp = tmp_name(cache)
+    try:
+        pa_feather.write_feather(prepared, tmp, compression="uncompressed", chunksize=max(1, prepared.num_rows))
+        tmp.replace(cache)
+        for old in cache.parent.glob("app_candidates-*"):
+            if old != cache:
+                old.unlink()
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("cannot write the candidate cache %s (%s): serving without it", cache, exc.strerror or exc)
+
+
 @functools.lru_cache(maxsize=4)
 def load_app_data(workdir: str) -> AppData:
     """Read ``workdir/catalogue`` and ``workdir/truthset_scored.parquet`` once per process."""
@@ -222,7 +265,6 @@ def load_app_data(workdir: str) -> AppData:
 
     import pyarrow as pa
     import pyarrow.dataset as pds
-    import pyarrow.feather as pa_feather
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
@@ -230,12 +272,9 @@ def load_app_data(workdir: str) -> AppData:
     key = (catalogue_dir / "_manifest.json").read_bytes() + json.dumps(definition).encode()
     digest = hashlib.sha256(key).hexdigest()[:16]
     cache = path / f"app_candidates-{digest}.arrow"
-    if cache.exists():
-        # Uncompressed Arrow IPC in one chunk per column, memory-mapped: the columns are numpy
-        # views of the file (read-only, paged in on first use), so loading copies nothing.
-        table = pa_feather.read_table(cache, memory_map=True)
-        n_total = int(json.loads(table.schema.metadata[b"redclump_n_total"]))
-        catalogue = pd.DataFrame({name: table.column(name).to_numpy() for name in table.column_names}, copy=False)
+    cached = _read_cache(cache) if cache.exists() else None
+    if cached is not None:
+        catalogue, n_total = cached
     else:
         dataset = pds.dataset(catalogue_dir, format="parquet")
         names = set(dataset.schema.names)
@@ -248,11 +287,7 @@ def load_app_data(workdir: str) -> AppData:
         prepared = prepared.replace_schema_metadata(
             {**(prepared.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
         )
-        for old in path.glob("app_candidates-*"):
-            old.unlink()
-        tmp = path / f".{cache.name}.tmp"
-        pa_feather.write_feather(prepared, tmp, compression="uncompressed", chunksize=max(1, prepared.num_rows))
-        tmp.replace(cache)
+        _write_cache(prepared, cache)
     scored_path = path / "truthset_scored.parquet"
     scored = None
     if scored_path.exists():

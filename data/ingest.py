@@ -29,9 +29,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .schema import FEATURES, INPUT_COLUMNS, UNITS, SchemaError
 
-__all__ = ["REQUIRED", "ColumnMap", "IngestError", "MapError", "ingest", "read_table", "write_ingested"]
+__all__ = [
+    "REQUIRED",
+    "ColumnMap",
+    "IngestError",
+    "MapError",
+    "ingest",
+    "read_table",
+    "uncommitted_partitions",
+    "write_ingested",
+]
 
 Kind = Literal["input", "catalogue", "truthset"]
 
@@ -272,8 +282,12 @@ def write_ingested(
     manifest = {"kind": f"redclump-ingested-{kind}", "report": report}
     if kind == "truthset":
         tmp = workdir / f".truthset.tmp-{os.getpid()}.parquet"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, workdir / "truthset.parquet")
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, workdir / "truthset.parquet")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return workdir / "truthset.parquet"
     folder = "input" if kind == "input" else "catalogue"
     tmp_dir = workdir / f".{folder}.tmp-{os.getpid()}"
@@ -283,11 +297,12 @@ def write_ingested(
         frame.to_parquet(tmp_dir / "part-00000.parquet", index=False)
         name = "_manifest.json"
         (tmp_dir / name).write_text(
-            json.dumps({**manifest, "settings": {"ingested": report}, "summary": report}, indent=2)
+            json.dumps(
+                {**manifest, "parts": ["part-00000.parquet"], "settings": {"ingested": report}, "summary": report},
+                indent=2,
+            )
         )
-        if (workdir / folder).exists():
-            shutil.rmtree(workdir / folder)
-        os.replace(tmp_dir, workdir / folder)
+        atomic.replace_dir(tmp_dir, workdir / folder)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -302,18 +317,57 @@ def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict
     if not str(manifest.get("kind", "")).startswith("redclump-ingested"):
         msg = f"{folder} holds a {manifest.get('kind', 'non-ingested')} dataset; append only adds to ingested ones"
         raise IngestError(msg)
-    parts = sorted(folder.glob("part-*.parquet"))
-    existing = pd.concat([pd.read_parquet(p, columns=["source_id"]) for p in parts], ignore_index=True)["source_id"]
+    for orphan in uncommitted_partitions(folder):  # left by an append killed before its manifest
+        orphan.unlink()
+    parts = _committed_parts(folder, manifest)
+    ids = [pd.read_parquet(folder / p, columns=["source_id"])["source_id"] for p in parts]
+    existing = pd.concat(ids, ignore_index=True)
     clash = int(frame["source_id"].isin(existing).sum())
     if clash:
         msg = f"{report['file']}: {clash} source_id value(s) are already in {folder}"
         raise IngestError(msg)
     target = folder / f"part-{len(parts):05d}.parquet"
-    tmp = folder / f".{target.name}.tmp-{os.getpid()}"
-    frame.to_parquet(tmp, index=False)
     reports = [*manifest.get("reports", [manifest.get("report")]), report]
     total = {"rows_kept": sum(r["rows_kept"] for r in reports if r), "files": len(reports)}
-    new_manifest = {**manifest, "reports": reports, "settings": {"ingested": reports}, "summary": total}
-    os.replace(tmp, target)
-    manifest_path.write_text(json.dumps(new_manifest, indent=2))
+    new_manifest = {
+        **manifest,
+        "parts": [*parts, target.name],
+        "reports": reports,
+        "settings": {"ingested": reports},
+        "summary": total,
+    }
+    # The manifest is the commit: a partition on disk that it does not list is removed by the
+    # next append (or the next command's lock, redclump.locking.clean_stale).
+    tmp = atomic.tmp_name(target)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+        atomic.write_text(manifest_path, json.dumps(new_manifest, indent=2))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if target.name not in _committed_parts(folder, json.loads(manifest_path.read_text())):
+            target.unlink(missing_ok=True)
+        raise
     return folder
+
+
+def _committed_parts(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """The partitions an ingested dataset's manifest records (older manifests: one per report)."""
+    if "parts" in manifest:
+        return list(manifest["parts"])
+    n_reports = len(manifest.get("reports", [manifest.get("report")]))
+    return [p.name for p in sorted(folder.glob("part-*.parquet"))[:n_reports]]
+
+
+def uncommitted_partitions(folder: Path) -> list[Path]:
+    """Partitions in an ingested dataset ``folder`` that its manifest does not record: written by
+    an ``ingest --append`` that was killed before it committed. Empty for other datasets."""
+    manifest_path = Path(folder) / "_manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        return []
+    if not str(manifest.get("kind", "")).startswith("redclump-ingested"):
+        return []
+    committed = set(_committed_parts(Path(folder), manifest))
+    return [p for p in sorted(Path(folder).glob("part-*.parquet")) if p.name not in committed]

@@ -33,7 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 from astropy.coordinates import ICRS, Galactic, Galactocentric
 
-from . import evolution, galaxy, stellar, surveys
+from . import atomic, evolution, galaxy, stellar, surveys
 from .schema import BANDS, SPLITS
 
 __all__ = [
@@ -286,7 +286,9 @@ def check_workdir(workdir: Path) -> None:
         raise MockError(msg)
 
 
-def _summary(config: MockConfig, tables: list[dict[str, Any]], workdir: Path, elapsed: float) -> dict[str, Any]:
+def _summary(
+    config: MockConfig, tables: list[dict[str, Any]], input_dir: Path, truth_path: Path, elapsed: float
+) -> dict[str, Any]:
     def total(key: str) -> dict[str, int]:
         out: dict[str, int] = {}
         for t in tables:
@@ -298,8 +300,8 @@ def _summary(config: MockConfig, tables: list[dict[str, Any]], workdir: Path, el
     kept = sum(states.values())
     giants = sum(states.get(s, 0) for s in ("RGB", "RC", "2CL"))
     box = total("rc_box")
-    size = sum(f.stat().st_size for f in (workdir / "input").glob("*.parquet"))
-    truth_size = (workdir / "truthset.parquet").stat().st_size
+    size = sum(f.stat().st_size for f in input_dir.glob("*.parquet"))
+    truth_size = truth_path.stat().st_size
     return {
         "config": asdict(config),
         "simulated": config.n_stars,
@@ -400,18 +402,25 @@ def write_mock(
             truth[key] = truth[key].astype("category")
         tmp_truth = workdir / f".truthset.tmp-{os.getpid()}.parquet"
         truth.to_parquet(tmp_truth, index=False)
+        summary = _summary(
+            config, [r[1] for r in results if r is not None], tmp_input, tmp_truth, time.perf_counter() - start
+        )
+        (tmp_input / "_summary.json").write_text(json.dumps(summary, indent=2))
         manifest = {"kind": "redclump-mock", "config": asdict(config), "partitions": len(groups)}
         (tmp_input / "_manifest.json").write_text(json.dumps(manifest, indent=2))
+        # Input aside first: until the new input is in place there is no mock manifest, so a run
+        # killed between these renames is redone, never taken as up to date with a new truth set.
         final_input = workdir / "input"
+        old_input = atomic.tmp_name(final_input, "old")
         if final_input.exists():
-            shutil.rmtree(final_input)
+            os.replace(final_input, old_input)
         os.replace(tmp_truth, workdir / "truthset.parquet")
         os.replace(tmp_input, final_input)
+        shutil.rmtree(old_input, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp_input, ignore_errors=True)
+        Path(workdir / f".truthset.tmp-{os.getpid()}.parquet").unlink(missing_ok=True)
         raise
-    summary = _summary(config, [r[1] for r in results if r is not None], workdir, time.perf_counter() - start)
-    (workdir / "input" / "_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 
@@ -420,4 +429,7 @@ def read_manifest(workdir: Path) -> dict[str, Any] | None:
     path = Path(workdir) / "input" / "_manifest.json"
     if not path.exists() or not (Path(workdir) / "truthset.parquet").exists():
         return None
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except ValueError:  # damaged by hand: regenerate rather than trust it
+        return None

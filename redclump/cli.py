@@ -42,6 +42,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"expected a number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        msg = f"expected a finite number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"port must be an integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 1 <= value <= 65535:
+        msg = f"port must be in 1-65535, got {value}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -123,6 +147,8 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
         mock.check_workdir(args.workdir)
     except mock.MockError as exc:
         raise CommandError(str(exc)) from None
+    if args.partition_size % mock.BLOCK_STARS:
+        raise CommandError(f"--partition-size must be a multiple of {mock.BLOCK_STARS:,}, got {args.partition_size:,}")
     existing = mock.read_manifest(args.workdir)
     if existing and existing.get("config") == mock.asdict(config) and not args.force:
         summary_path = args.workdir / "input" / "_summary.json"
@@ -260,9 +286,21 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    if not (args.workdir / "catalogue" / "_manifest.json").exists():
+    from redclump import serving
+
+    try:
+        origins = serving.allowed_origins(args.address, args.port, args.allow_websocket_origin)
+        warning = serving.exposure_warning(args.address, args.port)
+        if warning:
+            print(warning, file=sys.stderr)
+        build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
+    except serving.ServeError as exc:
+        raise CommandError(str(exc)) from None
+    args.procs = min(args.procs or serving.default_procs(), serving.MAX_PROCS)
+    if build:
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
-        cmd_build(args)
+        with _writer_lock(args):
+            cmd_build(args)
     import threading
 
     from redclump.dashboard.data import load_app_data
@@ -290,13 +328,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
     loader.join()
     if "error" in loaded:
         raise loaded["error"]
-    log.info("serving on http://%s:%d", args.address, args.port)
+    log.info("serving on http://%s:%d (%d server process(es))", args.address, args.port, args.procs)
+    if args.procs > 1:  # forked after the data is loaded: the processes share its pages
+        parent = os.getpid()
+        os.register_at_fork(after_in_child=lambda: serving.die_with_parent(parent))
     pn.serve(
         {"redclump": lambda: create_app(workdir=workdir)},
+        num_procs=args.procs,
         port=args.port,
         address=args.address,
         show=False,
-        allow_websocket_origin=[f"{args.address}:{args.port}", f"localhost:{args.port}"],
+        allow_websocket_origin=origins,
         title="redclump",
         websocket_max_message_size=10 * 1024 * 1024,
     )
@@ -440,11 +482,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo every step")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("serve", help="serve the dashboard (building the catalogue first if needed)")
+    p = sub.add_parser("serve", help="serve the dashboard (in the default work folder, building it first if needed)")
     _add_common(p)
     add_train_options(p)
-    p.add_argument("--port", type=int, default=5006, help="port (default 5006)")
+    p.add_argument("--port", type=_port, default=5006, help="port (default 5006)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--allow-websocket-origin",
+        action="append",
+        default=None,
+        metavar="HOST[:PORT]",
+        help="a browser origin allowed to connect (needed, and repeatable, with a non-loopback --address)",
+    )
+    p.add_argument(
+        "--procs",
+        type=_positive_int,
+        default=None,
+        help="server processes sharing the loaded catalogue (default: one per core, at most 4)",
+    )
+    p.add_argument(
+        "--build",
+        action="store_true",
+        help="build the catalogue first if WORKDIR has none (automatic only for the default .redclump)",
+    )
     p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=_seed, default=42, help=argparse.SUPPRESS)
     p.add_argument("--partition-size", type=_positive_int, default=1_000_000, help=argparse.SUPPRESS)
@@ -459,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("pdf", "png", "svg"), default="pdf", help="file format (default pdf)")
     p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="cut for the sample figures (default tier2)")
     for name in ("dp-min", "dnu-max", "teff-min", "logg-min", "logg-max", "abs-b-min", "dp-frac-err-max", "p-rc-min"):
-        p.add_argument(f"--{name}", type=float, default=None, help=argparse.SUPPRESS)
+        p.add_argument(f"--{name}", type=_finite_float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--overwrite", action="store_true", help="replace existing figure files")
     p.set_defaults(func=cmd_figures)
 
@@ -494,11 +554,26 @@ def build_parser() -> argparse.ArgumentParser:
         ("dp-frac-err-max", "σ(ΔP)/ΔP < this"),
         ("p-rc-min", "P(RC) >= this"),
     ):
-        p.add_argument(f"--{name}", type=float, default=None, help=helptext)
+        p.add_argument(f"--{name}", type=_finite_float, default=None, help=helptext)
     p.add_argument("--out", type=Path, required=True, help="output file: .parquet, .fits or .csv")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
     return parser
+
+
+#: Commands that write into the work folder: one at a time per folder (redclump.locking).
+WRITERS = ("mock", "train", "infer", "build", "ingest")
+
+
+@contextlib.contextmanager
+def _writer_lock(args: argparse.Namespace) -> Iterator[None]:
+    from redclump import locking
+
+    try:
+        with locking.workdir_lock(args.workdir, args.command):
+            yield
+    except locking.WorkdirError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -509,13 +584,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("distributed", "tornado", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.CRITICAL)
     try:
-        args.func(args)
+        with _writer_lock(args) if args.command in WRITERS else contextlib.nullcontext():
+            args.func(args)
     except CommandError as exc:
         print(f"redclump {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"redclump {args.command}: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a read-only folder, a vanished file: one line, not a trace
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"redclump {args.command}: error: {exc.strerror or exc}{where}; "
+            "finished outputs are as they were, partial ones were removed",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

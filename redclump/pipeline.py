@@ -28,6 +28,7 @@ from redclump.core.inference import StagedModels, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork
 from redclump.core.selection import Cut
 from redclump.core.training import evaluate, fingerprint, train_mdn
+from redclump.data import atomic
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
 
 __all__ = ["PAPER_PRECISION", "ModelError", "PipelineError", "infer", "load_models", "select", "train"]
@@ -37,6 +38,7 @@ log = logging.getLogger("redclump")
 #: Held-out precision reported by Lucey et al. (2020).
 PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 STAGES = ("stage1", "stage2", "stage3")
+STAGE_TARGETS = (("teff", "logg"), ("teff", "logg"), ("deltap", "deltanu"))
 
 
 class PipelineError(RuntimeError):
@@ -117,10 +119,30 @@ def load_models(workdir: Path | str) -> StagedModels:
     model_dir = Path(workdir) / "models"
     stages = [load_model(model_dir / f"{stage}.pt") for stage in STAGES]
     colour_path = model_dir / "intrinsic_colour.json"
+    for stage, model, targets in zip(STAGES, stages, STAGE_TARGETS, strict=True):
+        if tuple(model.config.targets) != targets:
+            msg = (
+                f"model file {model_dir / f'{stage}.pt'} predicts {', '.join(model.config.targets)}, but {stage} "
+                f"must predict {', '.join(targets)} (a file copied into the wrong place?); rerun `redclump train`"
+            )
+            raise ModelError(msg)
     colour = None
     if colour_path.exists():
-        colour = distances.IntrinsicColour(**json.loads(colour_path.read_text()))
+        try:
+            colour = distances.IntrinsicColour(**json.loads(colour_path.read_text()))
+        except (ValueError, TypeError):
+            msg = f"{colour_path} is corrupt (expected the fitted intrinsic colour as JSON); rerun `redclump train`"
+            raise ModelError(msg) from None
     return StagedModels(*stages, intrinsic_colour=colour)
+
+
+def _manifest_settings(path: Path) -> Any:
+    """The ``settings`` a step's manifest recorded, or None if it is missing or unreadable (the
+    step is then redone rather than trusted)."""
+    try:
+        return json.loads(path.read_text()).get("settings")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _stage_data(truth: pd.DataFrame, stage: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -158,9 +180,14 @@ def train(
         "version": redclump.__version__,
     }
     manifest_path = model_dir / "_manifest.json"
-    if not force and manifest_path.exists() and json.loads(manifest_path.read_text()).get("settings") == settings:
-        log.info("models in %s are up to date (use --force to retrain)", model_dir)
-        return json.loads((model_dir / "evaluation.json").read_text())
+    if not force and _manifest_settings(manifest_path) == settings:
+        try:
+            evaluation = json.loads((model_dir / "evaluation.json").read_text())
+        except (OSError, ValueError):
+            log.warning("%s is unreadable: training again", model_dir / "evaluation.json")
+        else:
+            log.info("models in %s are up to date (use --force to retrain)", model_dir)
+            return evaluation
     if device == "cuda" and not torch.cuda.is_available():
         msg = "--device cuda requested but no CUDA device is available"
         raise PipelineError(msg)
@@ -236,9 +263,7 @@ def train(
         evaluation["seconds"] = time.perf_counter() - start
         (tmp_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings}, indent=2))
-        if model_dir.exists():
-            shutil.rmtree(model_dir)
-        os.replace(tmp_dir, model_dir)
+        atomic.replace_dir(tmp_dir, model_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -262,6 +287,13 @@ def _infer_partition(model_dir: str, in_path: str, out_path: str) -> dict[str, i
     torch.set_num_threads(1)
     models = load_models(Path(model_dir).parent)
     frame = pd.read_parquet(in_path)
+    wrong = [c for c in FEATURES if c in frame and not pd.api.types.is_numeric_dtype(frame[c])]
+    if wrong:
+        msg = (
+            f"{in_path}: column '{wrong[0]}' is {frame[wrong[0]].dtype}, expected numbers "
+            f"(a partition written with another schema?)"
+        )
+        raise PipelineError(msg)
     try:
         catalogue = predict_catalogue(models, frame, source=in_path)
     except SchemaError as exc:
@@ -294,11 +326,12 @@ def infer(
         "input": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs],
     }
     manifest_path = workdir / "catalogue" / "_manifest.json"
-    if not force and manifest_path.exists() and json.loads(manifest_path.read_text()).get("settings") == settings:
+    if not force and _manifest_settings(manifest_path) == settings:
         log.info("catalogue in %s is up to date (use --force to rebuild)", workdir / "catalogue")
         return json.loads(manifest_path.read_text())["summary"]
     start = time.perf_counter()
     tmp_dir = workdir / f".catalogue.tmp-{os.getpid()}"
+    scored_tmp = workdir / f".truthset_scored.tmp-{os.getpid()}.parquet"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir()
     jobs = [(str(model_dir), str(p), str(tmp_dir / p.name)) for p in inputs]
@@ -319,18 +352,16 @@ def infer(
                     progress(1)
         truth = _read_truthset(workdir)
         scored = predict_catalogue(models, truth, giants_only=False, source=str(workdir / "truthset.parquet"))
-        scored.to_parquet(workdir / ".truthset_scored.tmp.parquet", index=False)
+        scored.to_parquet(scored_tmp, index=False)
         summary = {key: sum(r[key] for r in results) for key in results[0]}
         summary["seconds"] = time.perf_counter() - start
         summary["stars_per_second"] = summary["rows"] / summary["seconds"]
         (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings, "summary": summary}, indent=2))
-        if (workdir / "catalogue").exists():
-            shutil.rmtree(workdir / "catalogue")
-        os.replace(workdir / ".truthset_scored.tmp.parquet", workdir / "truthset_scored.parquet")
-        os.replace(tmp_dir, workdir / "catalogue")
+        os.replace(scored_tmp, workdir / "truthset_scored.parquet")
+        atomic.replace_dir(tmp_dir, workdir / "catalogue")
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-        Path(workdir / ".truthset_scored.tmp.parquet").unlink(missing_ok=True)
+        scored_tmp.unlink(missing_ok=True)
         raise
     return summary
 
@@ -357,6 +388,9 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
         raise PipelineError(msg)
     catalogue = pd.read_parquet(catalogue_dir)
     chosen = catalogue[cut.mask(catalogue)]
+    if len(chosen) == 0:
+        msg = f"no catalogue star passes {cut.text()} (of {len(catalogue):,}); nothing written to {out}"
+        raise PipelineError(msg)
     scored = pd.read_parquet(Path(workdir) / "truthset_scored.parquet")
     test, is_rc = test_split_truth(scored)
     test_selected = cut.mask(test)

@@ -1,0 +1,123 @@
+"""What `redclump serve` decides before it serves: whether to build, and who may connect.
+
+Kept apart from the command line so that each rule is one small function with its own test.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import sys
+from pathlib import Path
+
+__all__ = [
+    "MAX_PROCS",
+    "ServeError",
+    "allowed_origins",
+    "default_procs",
+    "die_with_parent",
+    "exposure_warning",
+    "is_loopback",
+    "should_build",
+]
+
+#: Server processes at most: beyond this the shared CPU, not the event loop, limits the sessions.
+MAX_PROCS = 4
+
+
+class ServeError(ValueError):
+    """`serve` cannot start as asked; the message says what to run instead."""
+
+
+def should_build(workdir: Path, default_workdir: Path, *, build: bool) -> bool:
+    """Whether `serve` must build the catalogue first.
+
+    It builds by itself only into the default work folder (the README's one command) or when
+    asked with ``--build``: a mistyped ``--workdir`` must not start a multi-gigabyte build.
+
+    Raises
+    ------
+    ServeError
+        ``workdir`` has no catalogue, is not the default folder and ``build`` is false.
+    """
+    if (Path(workdir) / "catalogue" / "_manifest.json").exists():
+        return False
+    if build or Path(workdir).resolve() == Path(default_workdir).resolve():
+        return True
+    state = "does not exist" if not Path(workdir).exists() else "has no catalogue"
+    msg = (
+        f"work folder {workdir} {state}; nothing was built. Build it with "
+        f"`redclump build --workdir {workdir}`, or serve and build at once with "
+        f"`redclump serve --workdir {workdir} --build`"
+    )
+    raise ServeError(msg)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` only accepts connections from this machine."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def allowed_origins(address: str, port: int, extra: list[str] | None) -> list[str]:
+    """Browser origins (``host[:port]``) whose websocket connections the server accepts.
+
+    Loopback addresses accept the loopback origins; any other address must be given its
+    origins explicitly (``--allow-websocket-origin``), since the names that other machines use to
+    reach it are not knowable here.
+
+    Raises
+    ------
+    ServeError
+        A non-loopback ``address`` without ``extra`` origins.
+    """
+    origins = [f"127.0.0.1:{port}", f"localhost:{port}"]
+    if not is_loopback(address):
+        if not extra:
+            msg = (
+                f"--address {address} accepts connections from other machines: also give "
+                f"--allow-websocket-origin HOST:{port} with the name browsers will use to reach this one"
+            )
+            raise ServeError(msg)
+    elif address not in ("127.0.0.1", "localhost"):
+        origins.append(f"{address}:{port}")
+    return [*origins, *(extra or [])]
+
+
+def exposure_warning(address: str, port: int) -> str | None:
+    """The warning printed when the server is reachable from other machines, or None."""
+    if is_loopback(address):
+        return None
+    return (
+        f"WARNING: serving on {address}:{port}: the catalogue, the truth set's numbers and every "
+        f"export become readable by anyone who can reach this port (there is no login). "
+        f"Serve on 127.0.0.1 (the default) and use an SSH tunnel for a private session."
+    )
+
+
+def default_procs() -> int:
+    """Server processes by default: one per core, at most :data:`MAX_PROCS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_PROCS))
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked server process: end when the process that forked it ends, however it ends
+    (SIGKILL included), so that a killed `serve --procs N` leaves no orphan holding the port.
+
+    Linux delivers SIGTERM on the parent's death (``prctl(PR_SET_PDEATHSIG)``); elsewhere this
+    does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the call above
+        os.kill(os.getpid(), signal.SIGTERM)
