@@ -10,10 +10,10 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 import panel as pn
-
-from .data import AppData, load_app_data
-from .state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
-from .views import (
+from redclump.dashboard import sample
+from redclump.dashboard.data import AppData, load_app_data
+from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
+from redclump.dashboard.views import (
     SelectionCache,
     cut_lines,
     density_view,
@@ -144,40 +144,10 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         onlychanged=True,
     )
 
-    fmt = pn.widgets.Select(label="Sample format", options=[".parquet", ".fits", ".csv"], value=".parquet", width=120)
+    fmt = pn.widgets.Select(label="Sample format", options=list(sample.EXPORT_SUFFIXES), value=".parquet", width=120)
 
     def export_sample() -> io.BytesIO:
-        import tempfile
-        from pathlib import Path
-
-        from redclump import pipeline
-
-        numbers_now = state.numbers()
-        selected = data.catalogue.iloc[cache.index()]
-        meta = {
-            "cut": state.cut().text(),
-            "region": state.region_text(),
-            "region_json": "" if state.region is None else state.region.to_json(),
-            "n_rows": len(selected),
-            "software": f"redclump {__import__('redclump').__version__}",
-            "catalogue": data.source,
-            **{
-                k: numbers_now[k]
-                for k in (
-                    "contamination",
-                    "contamination_lo",
-                    "contamination_hi",
-                    "completeness",
-                    "completeness_lo",
-                    "completeness_hi",
-                )
-            },
-            "contamination_reweighted": numbers_now["reweighted"]["contamination"],
-        }
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"sample{fmt.value}"
-            pipeline.write_with_metadata(selected, path, meta)
-            return io.BytesIO(path.read_bytes())
+        return io.BytesIO(sample.export_bytes(state, fmt.value))
 
     download = pn.widgets.FileDownload(
         callback=export_sample,
@@ -209,8 +179,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         import zipfile
 
         import matplotlib.pyplot as plt
-
-        from . import figures
+        from redclump.dashboard import figures
 
         cut = state.cut()
         catalogue = data.catalogue

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from redclump.progress import progress_bar
+
 __all__ = ["main"]
 
 log = logging.getLogger("redclump")
@@ -109,8 +111,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
-
     from redclump.data import mock
 
     try:
@@ -132,7 +132,7 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
     n_parts = -(-config.n_blocks // (args.partition_size // mock.BLOCK_STARS))
     with (
         dask_client(args.workers, args.scheduler) as client,
-        tqdm(total=n_parts, desc="mock partitions", unit="part", disable=None) as bar,
+        progress_bar(n_parts, "mock partitions", "part") as bar,
     ):
         try:
             summary = mock.write_mock(
@@ -162,9 +162,7 @@ def _print_mock_summary(summary: dict[str, Any]) -> None:
 
 
 def _bar_factory(desc: str, total: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="epoch", disable=None)
+    return progress_bar(total, desc, "epoch")
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -186,15 +184,13 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
-
     from redclump import pipeline
 
     n_parts = len(list((args.workdir / "input").glob("*.parquet")))
     try:
         with (
             dask_client(args.workers, args.scheduler) as client,
-            tqdm(total=n_parts, desc="infer partitions", unit="part", disable=None) as bar,
+            progress_bar(n_parts, "infer partitions", "part") as bar,
         ):
             summary = pipeline.infer(args.workdir, client=client, force=args.force, progress=bar.update)
     except pipeline.PipelineError as exc:
@@ -213,9 +209,22 @@ def cmd_build(args: argparse.Namespace) -> None:
     timings = {}
     for step, func in (("mock", cmd_mock), ("train", cmd_train), ("infer", cmd_infer)):
         start = time.perf_counter()
-        func(args)
+        log.info("build: %s started", step)
+        result = func(args)
         timings[step] = time.perf_counter() - start
+        log.info("build: %s done in %.1f s (%s)", step, timings[step], _step_counts(step, result))
     print("build: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+
+
+def _step_counts(step: str, result: dict[str, Any]) -> str:
+    """The counts a build step's log line reports."""
+    if step == "mock" and "kept" in result:
+        return f"{result['simulated']:,} simulated stars, {result['kept']:,} kept"
+    if step == "train" and "stages" in result:
+        return ", ".join(f"{stage} best epoch {v.get('best_epoch', '?')}" for stage, v in result["stages"].items())
+    if step == "infer" and "giants" in result:
+        return f"{result['rows']:,} stars, {result['giants']:,} giants"
+    return "up to date"
 
 
 def _cut_from_args(args: argparse.Namespace) -> Any:
