@@ -42,7 +42,8 @@ def _connect(name: str) -> Any:
 
     from pyvo.samp import SAMPHubError, SAMPIntegratedClient
 
-    client = SAMPIntegratedClient(name=name, description="redclump: red clump sample selection")
+    # Not callable: it only sends (call-and-wait is answered through the hub), so no server starts.
+    client = SAMPIntegratedClient(name=name, description="redclump: red clump sample selection", callable=False)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pyvo warns before raising when no hub answers

@@ -251,13 +251,18 @@ def _cut_from_args(args: argparse.Namespace) -> Any:
 def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
     from redclump import pipeline
 
+    if args.out is None and not args.samp:
+        raise CommandError("say where the sample goes: --out FILE, --samp (to TOPCAT/Aladin), or both")
     cut = _cut_from_args(args)
     try:
-        meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
+        if args.out is not None:
+            meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
+        if args.samp:
+            chosen, meta = pipeline.selection(args.workdir, cut)
     except pipeline.PipelineError as exc:
         raise CommandError(str(exc)) from None
     print(
-        f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
+        f"select: {meta['n_rows']:,} stars with {meta['cut']}" + (f" → {args.out}" if args.out else "") + "\n"
         f"  contamination {meta['contamination']:.3f} "
         f"[{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
         f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
@@ -265,6 +270,14 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
         f"  contamination reweighted to the selected catalogue stars {meta['contamination_reweighted']:.3f} "
         f"[{meta['contamination_reweighted_lo']:.3f}, {meta['contamination_reweighted_hi']:.3f}] (bootstrap)"
     )
+    if args.samp:
+        from redclump.data import samp
+
+        try:
+            receivers = samp.send_table(chosen, meta, name=f"redclump {meta['cut']}")
+        except samp.SampError as exc:
+            raise CommandError(f"SAMP: {exc}") from None
+        print(f"  sent over SAMP to {', '.join(receivers)}")
     return meta
 
 
@@ -504,7 +517,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("p-rc-min", "P(RC) >= this"),
     ):
         p.add_argument(f"--{name}", type=float, default=None, help=helptext)
-    p.add_argument("--out", type=Path, required=True, help="output file: .parquet, .fits or .csv")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output file: .parquet, .fits, .vot/.xml (VOTable), .ecsv or .csv"
+    )
+    p.add_argument(
+        "--samp", action="store_true", help="send the sample to TOPCAT, Aladin, … through a running SAMP hub"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
     return parser
