@@ -24,7 +24,8 @@ class LogProgress:
     Examples
     --------
     >>> import logging, sys
-    >>> logging.basicConfig(stream=sys.stdout, format="%(message)s", level=logging.INFO, force=True)
+    >>> handler, level = logging.StreamHandler(sys.stdout), log.level
+    >>> log.addHandler(handler); log.setLevel(logging.INFO)
     >>> with LogProgress(total=4, desc="infer partitions", unit="part", clock=lambda: 0.0) as bar:
     ...     for _ in range(4):
     ...         bar.update(1)
@@ -33,6 +34,7 @@ class LogProgress:
     infer partitions: 3/4 part (75%), 0.0 s
     infer partitions: 4/4 part (100%), 0.0 s
     infer partitions: done, 4 part in 0.0 s
+    >>> log.removeHandler(handler); log.setLevel(level)
     """
 
     def __init__(self, total: int, desc: str, unit: str, *, clock: Any = time.perf_counter) -> None:

@@ -11,8 +11,8 @@ import astropy.units as u
 import numpy as np
 import pandas as pd
 import pytest
-from redclump.data import samp
 from redclump.dashboard.data import synthetic_frames
+from redclump.data import samp
 
 pyvo_samp = pytest.importorskip("pyvo.samp")
 
