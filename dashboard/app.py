@@ -12,6 +12,7 @@ import numpy as np
 import panel as pn
 from redclump.dashboard import sample
 from redclump.dashboard.data import AppData, load_app_data
+from redclump.dashboard.samp import marked_overlay, samp_controls, session_link
 from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
 from redclump.dashboard.views import (
     SelectionCache,
@@ -115,10 +116,16 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         sizing_mode="stretch_width",
     )
 
-    sky = overlay(density_view(state, cache, "sky"), graticule())
+    link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
+    sky = overlay(density_view(state, cache, "sky"), graticule(), marked_overlay(link, "sky_x", "sky_y"))
     sky_lb = density_view(state, cache, "sky_lb")
     sky_pane = pn.pane.HoloViews(pn.bind(lambda p: sky if p == "Hammer–Aitoff" else sky_lb, state.param.sky_projection))
-    seismic = overlay(density_view(state, cache, "seismic"), truth_overlay(state), cut_lines(state))
+    seismic = overlay(
+        density_view(state, cache, "seismic"),
+        truth_overlay(state),
+        cut_lines(state),
+        marked_overlay(link, "dnu_phot", "dp_phot"),
+    )
     views = pn.Tabs(
         ("Sky", sky_pane),
         ("Seismic ΔP–Δν", pn.pane.HoloViews(seismic)),
@@ -219,10 +226,12 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
         pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.Bokeh(tradeoff_view(state))),
         pn.Row(fmt, download, view_choice, png, table, figure_zip),
+        samp_controls(link),
         command,
     )
     template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar=sidebar, main=[main])
     template.state = state  # for tests and notebooks
+    template.samp = link
     return template
 
 
