@@ -10,11 +10,12 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 import panel as pn
-
-from .data import AppData, load_app_data
-from .state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
-from .urlparams import sync_with_url
-from .views import (
+from redclump.dashboard import sample
+from redclump.dashboard.data import AppData, load_app_data
+from redclump.dashboard.samp import marked_overlay, samp_controls, session_link
+from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
+from redclump.dashboard.urlparams import sync_with_url
+from redclump.dashboard.views import (
     SelectionCache,
     cut_lines,
     density_view,
@@ -116,10 +117,16 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         sizing_mode="stretch_width",
     )
 
-    sky = overlay(density_view(state, cache, "sky"), graticule())
+    link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
+    sky = overlay(density_view(state, cache, "sky"), graticule(), marked_overlay(link, "sky_x", "sky_y"))
     sky_lb = density_view(state, cache, "sky_lb")
     sky_pane = pn.pane.HoloViews(pn.bind(lambda p: sky if p == "Hammer–Aitoff" else sky_lb, state.param.sky_projection))
-    seismic = overlay(density_view(state, cache, "seismic"), truth_overlay(state), cut_lines(state))
+    seismic = overlay(
+        density_view(state, cache, "seismic"),
+        truth_overlay(state),
+        cut_lines(state),
+        marked_overlay(link, "dnu_phot", "dp_phot"),
+    )
     views = pn.Tabs(
         ("Sky", sky_pane),
         ("Seismic ΔP–Δν", pn.pane.HoloViews(seismic)),
@@ -145,40 +152,10 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         onlychanged=True,
     )
 
-    fmt = pn.widgets.Select(label="Sample format", options=[".parquet", ".fits", ".csv"], value=".parquet", width=120)
+    fmt = pn.widgets.Select(label="Sample format", options=list(sample.EXPORT_SUFFIXES), value=".parquet", width=120)
 
     def export_sample() -> io.BytesIO:
-        import tempfile
-        from pathlib import Path
-
-        from redclump import pipeline
-
-        numbers_now = state.numbers()
-        selected = data.catalogue.iloc[cache.index()]
-        meta = {
-            "cut": state.cut().text(),
-            "region": state.region_text(),
-            "region_json": "" if state.region is None else state.region.to_json(),
-            "n_rows": len(selected),
-            "software": f"redclump {__import__('redclump').__version__}",
-            "catalogue": data.source,
-            **{
-                k: numbers_now[k]
-                for k in (
-                    "contamination",
-                    "contamination_lo",
-                    "contamination_hi",
-                    "completeness",
-                    "completeness_lo",
-                    "completeness_hi",
-                )
-            },
-            "contamination_reweighted": numbers_now["reweighted"]["contamination"],
-        }
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"sample{fmt.value}"
-            pipeline.write_with_metadata(selected, path, meta)
-            return io.BytesIO(path.read_bytes())
+        return io.BytesIO(sample.export_bytes(state, fmt.value))
 
     download = pn.widgets.FileDownload(
         callback=export_sample,
@@ -210,8 +187,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         import zipfile
 
         import matplotlib.pyplot as plt
-
-        from . import figures
+        from redclump.dashboard import figures
 
         cut = state.cut()
         catalogue = data.catalogue
@@ -251,10 +227,12 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
         pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.Bokeh(tradeoff_view(state))),
         pn.Row(fmt, download, view_choice, png, table, figure_zip),
+        samp_controls(link),
         command,
     )
     template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar=sidebar, main=[main])
     template.state = state  # for tests and notebooks
+    template.samp = link
     return template
 
 

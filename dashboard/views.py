@@ -111,12 +111,20 @@ def _prompt_range_updates(plot: Any, _element: Any) -> None:
     plot.state.lod_timeout = 150
 
 
+def _sized_by_frame(plot: Any, _element: Any) -> None:
+    """A plot sized by its frame (frame_width/height) needs no sizing mode: HoloViews marks it
+    'fixed', which makes Bokeh warn (W-1005) on every page load that a fixed plot has no width
+    and height."""
+    if plot.state.frame_width is not None and plot.state.width is None:
+        plot.state.sizing_mode = None
+
+
 def overlay(view: hv.DynamicMap, *layers: Any) -> Any:
     """``view`` with ``layers`` drawn on top, keeping the view's prompt zoom updates."""
     result = view
     for layer in layers:
         result = result * layer
-    return result.opts(hv.opts.Overlay(hooks=[_prompt_range_updates]))
+    return result.opts(hv.opts.Overlay(hooks=[_prompt_range_updates, _sized_by_frame]))
 
 
 def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.DynamicMap:
@@ -186,6 +194,7 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         # Equal-area map: a 2:1 frame so the projection is not distorted.
         opts.pop("width"), opts.pop("height")
         opts.update(xaxis=None, yaxis=None, frame_width=440, frame_height=220)
+        opts["hooks"] = [_prompt_range_updates, _sized_by_frame]
 
     def tools(hover: bool) -> list[str]:
         return ["box_select", "lasso_select", *(["hover"] if hover else [])]

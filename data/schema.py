@@ -1,13 +1,16 @@
-"""The canonical columns of redclump's tables: names, units, dtypes and validation.
+"""The canonical columns of redclump's tables: names, units, descriptions, UCDs and validation.
 
 Column names are the archives' own (Gaia DR2, Pan-STARRS1, 2MASS, AllWISE), so that a real
 crossmatch drops in unchanged. Units are fixed here, one column → one unit, and every other module
-uses plain float arrays in these units.
+uses plain float arrays in these units. :data:`COLUMNS` gives each canonical column its unit, a
+one-line description and an IVOA UCD (UCD1+), which every exported file carries
+(:mod:`redclump.data.export`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,7 @@ __all__ = [
     "BANDS",
     "BAND_ERRORS",
     "CATALOGUE_PREDICTIONS",
+    "COLUMNS",
     "FEATURES",
     "GAIA_ASTROMETRY",
     "INPUT_COLUMNS",
@@ -27,7 +31,9 @@ __all__ = [
     "STATES",
     "TRUTH_CLASSES",
     "UNITS",
+    "ColumnInfo",
     "SchemaError",
+    "column_info",
     "mixture_columns",
     "validate_columns",
 ]
@@ -131,48 +137,139 @@ CATALOGUE_PREDICTIONS: tuple[str, ...] = (
     "tier2",
 )
 
-#: One column → one unit (astropy unit strings). Columns not listed are dimensionless.
-UNITS: dict[str, str] = {
-    "ra": "deg",
-    "dec": "deg",
-    "l": "deg",
-    "b": "deg",
-    "parallax": "mas",
-    "parallax_error": "mas",
-    **{band: "mag" for band in BANDS},
-    **{err: "mag" for err in BAND_ERRORS.values()},
-    "teff": "K",
-    "logg": "dex",
-    "feh": "dex",
-    "deltap": "s",
-    "deltanu": "uHz",
-    "teff_phot": "K",
-    "teff_phot_err": "K",
-    "logg_phot": "dex",
-    "logg_phot_err": "dex",
-    "dp_phot": "s",
-    "dp_phot_err": "s",
-    "dnu_phot": "uHz",
-    "dnu_phot_err": "uHz",
-    "a_w1": "mag",
-    "dist": "kpc",
-    "dist_err": "kpc",
-    "x_gc": "kpc",
-    "y_gc": "kpc",
-    "z_gc": "kpc",
-    "r_gc": "kpc",
-    **{f"dp_mix_{part}{k}": "s" for k in range(8) for part in ("mu", "sigma")},
-    **{f"dnu_mix_{part}{k}": "uHz" for k in range(8) for part in ("mu", "sigma")},
-    "true_teff": "K",
-    "true_logg": "dex",
-    "true_feh": "dex",
-    "true_mass": "solMass",
-    "true_age": "Gyr",
-    "true_dp": "s",
-    "true_dnu": "uHz",
-    "true_dist": "kpc",
-    "true_av": "mag",
+
+class ColumnInfo(NamedTuple):
+    """What a canonical column holds: its unit (an astropy unit string, "" when dimensionless),
+    a one-line description and its IVOA UCD (Unified Content Descriptor, UCD1+)."""
+
+    unit: str
+    description: str
+    ucd: str
+
+
+#: Each band: survey and band name, and the UCD's spectral part.
+_BAND_INFO: dict[str, tuple[str, str]] = {
+    "phot_g_mean_mag": ("Gaia G", "em.opt"),
+    "phot_bp_mean_mag": ("Gaia BP", "em.opt.B"),
+    "phot_rp_mean_mag": ("Gaia RP", "em.opt.R"),
+    "g_mean_psf_mag": ("Pan-STARRS1 g PSF", "em.opt.B"),
+    "r_mean_psf_mag": ("Pan-STARRS1 r PSF", "em.opt.R"),
+    "i_mean_psf_mag": ("Pan-STARRS1 i PSF", "em.opt.I"),
+    "z_mean_psf_mag": ("Pan-STARRS1 z PSF", "em.opt.I"),
+    "y_mean_psf_mag": ("Pan-STARRS1 y PSF", "em.opt.I"),
+    "j_m": ("2MASS J", "em.IR.J"),
+    "h_m": ("2MASS H", "em.IR.H"),
+    "ks_m": ("2MASS Ks", "em.IR.K"),
+    "w1mpro": ("AllWISE W1 (3.4 um) profile-fit", "em.IR.3-4um"),
+    "w2mpro": ("AllWISE W2 (4.6 um) profile-fit", "em.IR.4-8um"),
 }
+
+#: The most mixture components a stage-3 network may have (:func:`mixture_columns`).
+MAX_MIXTURE_COMPONENTS = 8
+
+_MIXTURE_INFO: dict[str, tuple[str, str, str]] = {
+    "dp": ("s", "DeltaP", "src.var.pulse"),
+    "dnu": ("uHz", "Delta nu", "src.var.pulse"),
+}
+
+
+def _mixture_info() -> dict[str, ColumnInfo]:
+    info = {}
+    for prefix, (unit, what, ucd) in _MIXTURE_INFO.items():
+        for k in range(MAX_MIXTURE_COMPONENTS):
+            info[f"{prefix}_mix_w{k}"] = ColumnInfo(
+                "", f"Weight of component {k} of the predicted {what} mixture", "stat.weight"
+            )
+            info[f"{prefix}_mix_mu{k}"] = ColumnInfo(
+                unit, f"Mean of component {k} of the predicted {what} mixture", f"{ucd};stat.mean"
+            )
+            info[f"{prefix}_mix_sigma{k}"] = ColumnInfo(
+                unit, f"Standard deviation of component {k} of the predicted {what} mixture", "stat.stdev"
+            )
+    return info
+
+
+#: Every canonical column: unit, one-line description, UCD. Input columns keep the archives'
+#: meanings; ``*_phot`` are the networks' predictions (mixture mean and standard deviation).
+COLUMNS: dict[str, ColumnInfo] = {
+    "source_id": ColumnInfo("", "Gaia source identifier", "meta.id;meta.main"),
+    "ra": ColumnInfo("deg", "Right ascension (ICRS, Gaia epoch)", "pos.eq.ra;meta.main"),
+    "dec": ColumnInfo("deg", "Declination (ICRS, Gaia epoch)", "pos.eq.dec;meta.main"),
+    "l": ColumnInfo("deg", "Galactic longitude", "pos.galactic.lon"),
+    "b": ColumnInfo("deg", "Galactic latitude", "pos.galactic.lat"),
+    "parallax": ColumnInfo("mas", "Gaia parallax", "pos.parallax.trig"),
+    "parallax_error": ColumnInfo("mas", "Uncertainty of the Gaia parallax", "stat.error;pos.parallax.trig"),
+    **{band: ColumnInfo("mag", f"{name} magnitude", f"phot.mag;{em}") for band, (name, em) in _BAND_INFO.items()},
+    **{
+        BAND_ERRORS[band]: ColumnInfo("mag", f"Uncertainty of the {name} magnitude", f"stat.error;phot.mag;{em}")
+        for band, (name, em) in _BAND_INFO.items()
+    },
+    "teff": ColumnInfo("K", "Spectroscopic effective temperature", "phys.temperature.effective"),
+    "logg": ColumnInfo("dex", "Spectroscopic surface gravity, log10(g / (cm s-2))", "phys.gravity"),
+    "feh": ColumnInfo("dex", "Spectroscopic metallicity [Fe/H]", "phys.abund.Fe"),
+    "snr": ColumnInfo("", "Signal-to-noise ratio of the spectrum", "stat.snr"),
+    "deltap": ColumnInfo("s", "Asteroseismic dipole-mode period spacing DeltaP", "src.var.pulse"),
+    "deltanu": ColumnInfo("uHz", "Asteroseismic large frequency separation Delta nu", "src.var.pulse"),
+    "class": ColumnInfo("", "Asteroseismic evolutionary class: RC, RGB or 2CL", "src.class"),
+    "split": ColumnInfo("", "Truth-set split: train, valid or test", "meta.code"),
+    "giant": ColumnInfo("", "Stage 1 calls the star a giant (log g < 3.5, 2500 < Teff < 5500 K)", "meta.code"),
+    "teff_phot": ColumnInfo(
+        "K", "Effective temperature predicted from photometry and parallax", "phys.temperature.effective"
+    ),
+    "teff_phot_err": ColumnInfo(
+        "K", "Uncertainty of teff_phot (mixture standard deviation)", "stat.error;phys.temperature.effective"
+    ),
+    "logg_phot": ColumnInfo("dex", "Surface gravity log10(g / (cm s-2)) predicted from photometry", "phys.gravity"),
+    "logg_phot_err": ColumnInfo(
+        "dex", "Uncertainty of logg_phot (mixture standard deviation)", "stat.error;phys.gravity"
+    ),
+    "dp_phot": ColumnInfo("s", "Period spacing DeltaP predicted from photometry (mixture mean)", "src.var.pulse"),
+    "dp_phot_err": ColumnInfo("s", "Uncertainty of dp_phot (mixture standard deviation)", "stat.error;src.var.pulse"),
+    "dnu_phot": ColumnInfo("uHz", "Large frequency separation Delta nu predicted from photometry", "src.var.pulse"),
+    "dnu_phot_err": ColumnInfo(
+        "uHz", "Uncertainty of dnu_phot (mixture standard deviation)", "stat.error;src.var.pulse"
+    ),
+    "p_rc": ColumnInfo("", "Probability that DeltaP > 225 s (red clump), from the DeltaP mixture", "stat.probability"),
+    "a_w1": ColumnInfo(
+        "mag", "Extinction in W1 from the Teff_phot to intrinsic G - W1 relation", "phys.absorption;em.IR.3-4um"
+    ),
+    "dist": ColumnInfo("kpc", "Distance as a red clump standard candle (M_W1 = -1.68)", "pos.distance"),
+    "dist_err": ColumnInfo("kpc", "Uncertainty of dist", "stat.error;pos.distance"),
+    "x_gc": ColumnInfo("kpc", "Galactocentric X (astropy Galactocentric frame)", "pos.cartesian.x"),
+    "y_gc": ColumnInfo("kpc", "Galactocentric Y (astropy Galactocentric frame)", "pos.cartesian.y"),
+    "z_gc": ColumnInfo("kpc", "Galactocentric Z (astropy Galactocentric frame)", "pos.cartesian.z"),
+    "r_gc": ColumnInfo("kpc", "Galactocentric cylindrical radius", "pos.distance"),
+    "tier1": ColumnInfo("", "In Tier 1: DeltaP > 265 s, Delta nu < 5.25 uHz, Teff > 4700 K", "meta.code"),
+    "tier2": ColumnInfo("", "In Tier 2: DeltaP > 225 s, Delta nu < 5.5 uHz", "meta.code"),
+    **_mixture_info(),
+    "true_state": ColumnInfo("", "Mock truth: evolutionary state (MS, SGB, RGB, RC, 2CL)", "src.class"),
+    "true_component": ColumnInfo("", "Mock truth: Galactic component", "meta.code"),
+    "true_teff": ColumnInfo("K", "Mock truth: effective temperature", "phys.temperature.effective"),
+    "true_logg": ColumnInfo("dex", "Mock truth: surface gravity log10(g / (cm s-2))", "phys.gravity"),
+    "true_feh": ColumnInfo("dex", "Mock truth: metallicity [Fe/H]", "phys.abund.Fe"),
+    "true_mass": ColumnInfo("solMass", "Mock truth: stellar mass", "phys.mass"),
+    "true_age": ColumnInfo("Gyr", "Mock truth: stellar age", "time.age"),
+    "true_cn": ColumnInfo("dex", "Mock truth: [C/N] abundance ratio", "phys.abund"),
+    "true_dp": ColumnInfo("s", "Mock truth: period spacing DeltaP", "src.var.pulse"),
+    "true_dnu": ColumnInfo("uHz", "Mock truth: large frequency separation Delta nu", "src.var.pulse"),
+    "true_dist": ColumnInfo("kpc", "Mock truth: distance", "pos.distance"),
+    "true_av": ColumnInfo("mag", "Mock truth: V-band extinction", "phys.absorption;em.opt.V"),
+    "true_m_ks": ColumnInfo("mag", "Mock truth: absolute Ks magnitude", "phys.magAbs;em.IR.K"),
+}
+
+#: One column → one unit (astropy unit strings). Columns not listed are dimensionless.
+UNITS: dict[str, str] = {name: info.unit for name, info in COLUMNS.items() if info.unit}
+
+
+def column_info(name: str) -> ColumnInfo | None:
+    """The unit, description and UCD of a canonical column, or None for any other column.
+
+    >>> column_info("parallax")
+    ColumnInfo(unit='mas', description='Gaia parallax', ucd='pos.parallax.trig')
+    >>> column_info("my_flag") is None
+    True
+    """
+    return COLUMNS.get(name)
 
 
 def validate_columns(

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from redclump.progress import progress_bar
+
 __all__ = ["main"]
 
 log = logging.getLogger("redclump")
@@ -133,8 +135,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
-
     from redclump.data import mock
 
     try:
@@ -158,7 +158,7 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
     n_parts = -(-config.n_blocks // (args.partition_size // mock.BLOCK_STARS))
     with (
         dask_client(args.workers, args.scheduler) as client,
-        tqdm(total=n_parts, desc="mock partitions", unit="part", disable=None) as bar,
+        progress_bar(n_parts, "mock partitions", "part") as bar,
     ):
         try:
             summary = mock.write_mock(
@@ -188,9 +188,7 @@ def _print_mock_summary(summary: dict[str, Any]) -> None:
 
 
 def _bar_factory(desc: str, total: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="epoch", disable=None)
+    return progress_bar(total, desc, "epoch")
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -212,15 +210,13 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
-
     from redclump import pipeline
 
     n_parts = len(list((args.workdir / "input").glob("*.parquet")))
     try:
         with (
             dask_client(args.workers, args.scheduler) as client,
-            tqdm(total=n_parts, desc="infer partitions", unit="part", disable=None) as bar,
+            progress_bar(n_parts, "infer partitions", "part") as bar,
         ):
             summary = pipeline.infer(args.workdir, client=client, force=args.force, progress=bar.update)
     except pipeline.PipelineError as exc:
@@ -239,9 +235,22 @@ def cmd_build(args: argparse.Namespace) -> None:
     timings = {}
     for step, func in (("mock", cmd_mock), ("train", cmd_train), ("infer", cmd_infer)):
         start = time.perf_counter()
-        func(args)
+        log.info("build: %s started", step)
+        result = func(args)
         timings[step] = time.perf_counter() - start
+        log.info("build: %s done in %.1f s (%s)", step, timings[step], _step_counts(step, result))
     print("build: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+
+
+def _step_counts(step: str, result: dict[str, Any]) -> str:
+    """The counts a build step's log line reports."""
+    if step == "mock" and "kept" in result:
+        return f"{result['simulated']:,} simulated stars, {result['kept']:,} kept"
+    if step == "train" and "stages" in result:
+        return ", ".join(f"{stage} best epoch {v.get('best_epoch', '?')}" for stage, v in result["stages"].items())
+    if step == "infer" and "giants" in result:
+        return f"{result['rows']:,} stars, {result['giants']:,} giants"
+    return "up to date"
 
 
 def _cut_from_args(args: argparse.Namespace) -> Any:
@@ -268,13 +277,18 @@ def _cut_from_args(args: argparse.Namespace) -> Any:
 def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
     from redclump import pipeline
 
+    if args.out is None and not args.samp:
+        raise CommandError("say where the sample goes: --out FILE, --samp (to TOPCAT/Aladin), or both")
     cut = _cut_from_args(args)
     try:
-        meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
+        if args.out is not None:
+            meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
+        if args.samp:
+            chosen, meta = pipeline.selection(args.workdir, cut)
     except pipeline.PipelineError as exc:
         raise CommandError(str(exc)) from None
     print(
-        f"select: {meta['n_rows']:,} stars with {meta['cut']} → {args.out}\n"
+        f"select: {meta['n_rows']:,} stars with {meta['cut']}" + (f" → {args.out}" if args.out else "") + "\n"
         f"  contamination {meta['contamination']:.3f} "
         f"[{meta['contamination_lo']:.3f}, {meta['contamination_hi']:.3f}], "
         f"completeness {meta['completeness']:.3f} [{meta['completeness_lo']:.3f}, {meta['completeness_hi']:.3f}] "
@@ -282,6 +296,14 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
         f"  contamination reweighted to the selected catalogue stars {meta['contamination_reweighted']:.3f} "
         f"[{meta['contamination_reweighted_lo']:.3f}, {meta['contamination_reweighted_hi']:.3f}] (bootstrap)"
     )
+    if args.samp:
+        from redclump.data import samp
+
+        try:
+            receivers = samp.send_table(chosen, meta, name=f"redclump {meta['cut']}")
+        except samp.SampError as exc:
+            raise CommandError(f"SAMP: {exc}") from None
+        print(f"  sent over SAMP to {', '.join(receivers)}")
     return meta
 
 
@@ -555,7 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("p-rc-min", "P(RC) >= this"),
     ):
         p.add_argument(f"--{name}", type=_finite_float, default=None, help=helptext)
-    p.add_argument("--out", type=Path, required=True, help="output file: .parquet, .fits or .csv")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output file: .parquet, .fits, .vot/.xml (VOTable), .ecsv or .csv"
+    )
+    p.add_argument(
+        "--samp", action="store_true", help="send the sample to TOPCAT, Aladin, … through a running SAMP hub"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
     return parser

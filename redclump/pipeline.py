@@ -28,10 +28,10 @@ from redclump.core.inference import StagedModels, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork
 from redclump.core.selection import Cut
 from redclump.core.training import evaluate, fingerprint, train_mdn
-from redclump.data import atomic
+from redclump.data import atomic, export
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
 
-__all__ = ["PAPER_PRECISION", "ModelError", "PipelineError", "infer", "load_models", "select", "train"]
+__all__ = ["PAPER_PRECISION", "ModelError", "PipelineError", "infer", "load_models", "select", "selection", "train"]
 
 log = logging.getLogger("redclump")
 
@@ -371,17 +371,26 @@ test_split_truth = metrics.test_split_truth
 
 
 def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Write the catalogue rows that pass ``cut`` to ``out`` (.parquet, .fits or .csv) with the cut
-    text, its metrics on the truth set's test split, the software version and the catalogue's
-    identity in the file's metadata."""
+    """Write the catalogue rows that pass ``cut`` to ``out`` (any format of
+    :data:`redclump.data.export.FORMATS`: .parquet, .fits, .vot/.xml, .ecsv, .csv) with the
+    schema's units, descriptions and UCDs, and the cut text, its metrics on the truth set's test
+    split, the software version and the catalogue's identity in the file's metadata."""
     out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".parquet", ".fits", ".csv"):
-        msg = f"{out}: unknown output format '{suffix}' (use .parquet, .fits or .csv)"
-        raise PipelineError(msg)
+    try:
+        export.format_of(out)
+    except export.ExportError as exc:
+        raise PipelineError(str(exc)) from None
     if out.exists() and not overwrite:
         msg = f"{out} exists; pass --overwrite to replace it"
         raise PipelineError(msg)
+    chosen, meta = selection(workdir, cut)
+    export.write_table(chosen, out, meta, overwrite=overwrite)
+    return meta
+
+
+def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The catalogue rows that pass ``cut`` and their provenance (cut text, metrics on the truth
+    set's test split, software, catalogue identity), as :func:`select` writes them."""
     catalogue_dir = Path(workdir) / "catalogue"
     if not (catalogue_dir / "_manifest.json").exists():
         msg = f"no catalogue in {catalogue_dir}: run `redclump infer` first"
@@ -422,42 +431,4 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
         "contamination_reweighted_hi": reweighted["hi"],
         "metrics_on": f"truth-set test split, {stats['n_total']} stars with seismic class, Wilson 68% intervals",
     }
-    write_with_metadata(chosen, out, meta)
-    return meta
-
-
-def write_with_metadata(frame: pd.DataFrame, out: Path, meta: dict[str, Any]) -> None:
-    """Write a table with provenance metadata, atomically (temporary name, then rename)."""
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    suffix = out.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            existing = table.schema.metadata or {}
-            table = table.replace_schema_metadata({**existing, b"redclump": json.dumps(meta).encode()})
-            pq.write_table(table, tmp)
-        elif suffix == ".fits":
-            from astropy.table import Table
-
-            table = Table.from_pandas(frame.reset_index(drop=True))
-            for key, value in meta.items():
-                table.meta[f"RC_{key}".upper()[:60]] = (
-                    value if not isinstance(value, float) or np.isfinite(value) else "nan"
-                )
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                table.write(tmp, format="fits")
-        else:
-            with tmp.open("w") as handle:
-                for key, value in meta.items():
-                    handle.write(f"# {key}: {value}\n")
-                frame.to_csv(handle, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return chosen, meta

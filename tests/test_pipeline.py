@@ -109,10 +109,35 @@ def test_select_writes_rows_and_metadata(built: Path, tmp_path: Path) -> None:
     with pytest.raises(pipeline.PipelineError, match="exists; pass --overwrite"):
         pipeline.select(built, TIER2, out)
     pipeline.select(built, Cut(dp_min=100), out, overwrite=True)
-    for suffix in (".fits", ".csv"):
-        path = tmp_path / f"sel{suffix}"
-        pipeline.select(built, TIER2, path)
-        assert path.stat().st_size > 0
+
+
+@pytest.mark.parametrize("suffix", [".fits", ".vot", ".xml", ".ecsv", ".csv"])
+def test_select_writes_every_format_with_units(built: Path, tmp_path: Path, suffix: str) -> None:
+    """`redclump select --out` in every export format: astropy reads Quantities and the cut back."""
+    import astropy.units as u
+    from redclump.data.export import read_table
+
+    from redclump import cli
+
+    path = tmp_path / f"sel{suffix}"
+    assert cli.main(["select", "--workdir", str(built), "--preset", "tier2", "--out", str(path)]) == 0
+    table = read_table(path)
+    assert len(table) == int(TIER2.mask(pd.read_parquet(built / "catalogue")).sum())
+    assert table["dist"].unit == u.kpc and table["dp_phot"].unit == u.s and table["parallax"].unit == u.mas
+    assert (table["dp_phot"] > 225 * u.s).all()
+    assert table.meta["cut"] == TIER2.text() and 0 <= float(table.meta["contamination"]) <= 1
+
+
+def test_select_samp_without_a_hub_is_a_clear_error(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from redclump import cli
+
+    monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{(tmp_path / 'no-hub.lock').as_uri()}")
+    assert cli.main(["select", "--workdir", str(built), "--preset", "tier1", "--samp"]) == 2
+    assert "SAMP: no SAMP hub is running: start TOPCAT or Aladin" in capsys.readouterr().err
+    assert cli.main(["select", "--workdir", str(built), "--preset", "tier1"]) == 2
+    assert "say where the sample goes" in capsys.readouterr().err
 
 
 def test_scored_truthset_never_trains_on_test(built: Path) -> None:
