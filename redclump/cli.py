@@ -296,6 +296,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
+    if args.procs and args.procs > serving.MAX_PROCS:
+        log.warning("--procs %d: using the most, %d (the cores limit the sessions)", args.procs, serving.MAX_PROCS)
     args.procs = min(args.procs or serving.default_procs(), serving.MAX_PROCS)
     if build:
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
