@@ -318,7 +318,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
-    args.procs = min(args.procs or serving.default_procs(), serving.MAX_PROCS)
+    if args.procs > serving.MAX_PROCS:
+        log.warning("--procs %d: using the most, %d (the cores limit the sessions)", args.procs, serving.MAX_PROCS)
+    args.procs = min(args.procs, serving.MAX_PROCS)
     if build:
         log.info("no catalogue in %s: building it first (mock → train → infer)", args.workdir)
         with _writer_lock(args):
@@ -519,8 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--procs",
         type=_positive_int,
-        default=None,
-        help="server processes sharing the loaded catalogue (default: one per core, at most 4)",
+        default=1,
+        help="server processes sharing the loaded catalogue (default 1, at most 4; see the README)",
     )
     p.add_argument(
         "--build",

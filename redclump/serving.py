@@ -15,7 +15,6 @@ __all__ = [
     "MAX_PROCS",
     "ServeError",
     "allowed_origins",
-    "default_procs",
     "die_with_parent",
     "exposure_warning",
     "is_loopback",
@@ -98,11 +97,6 @@ def exposure_warning(address: str, port: int) -> str | None:
         f"export become readable by anyone who can reach this port (there is no login). "
         f"Serve on 127.0.0.1 (the default) and use an SSH tunnel for a private session."
     )
-
-
-def default_procs() -> int:
-    """Server processes by default: one per core, at most :data:`MAX_PROCS`."""
-    return max(1, min(os.cpu_count() or 1, MAX_PROCS))
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -264,7 +264,7 @@ def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[n
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port), "--procs", "1"],
+        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

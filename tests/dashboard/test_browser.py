@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     log_path = workdir / "serve.log"
     log_file = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port), "--procs", "1"],
+        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
         stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,

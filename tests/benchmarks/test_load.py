@@ -1,0 +1,167 @@
+"""Load: many scripted sessions on one `redclump serve`, each changing a random cut every ~3 s.
+
+Sessions are Bokeh clients (``bokeh.client.pull_session``), each in its own thread with its own
+event loop, on loopback only. A change sets one cut slider as a browser does on release
+(``value_throttled``); its latency is the time until the server's new numbers (the numbers
+pane's text) arrive at that client. Reported: p50/p95 latency at 1, 5, 10 and 20 sessions, and
+the server's memory (PSS summed over its processes, so pages shared between forked processes
+count once). Results go to BENCHMARKS.md, section "Concurrent sessions".
+
+Run: ``REDCLUMP_BENCH_WORKDIR=DIR pytest -m benchmark tests/benchmarks/test_load.py`` on a built
+work folder (default ``.redclump``); ``REDCLUMP_BENCH_PROCS`` sets ``serve --procs``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.benchmark
+
+ROOT = Path(__file__).resolve().parents[2]
+LEVELS = (1, 5, 10, 20)
+CHANGES_PER_SESSION = 5
+PERIOD_S = 3.0
+SECTION = "## Concurrent sessions"
+#: Slider → range of random values (inside the app's bounds).
+SLIDERS = {"dp_min": (180.0, 300.0), "dnu_max": (3.0, 8.0), "teff_min": (3600.0, 5000.0), "abs_b_min": (0.0, 40.0)}
+COUNT = re.compile(r'id="n-selected">([0-9,]+)<')
+
+
+def _server_memory_mb(pid: int) -> tuple[float, float]:
+    """(PSS summed over the server's processes, RSS of the largest) in MB."""
+    import psutil
+
+    parent = psutil.Process(pid)
+    procs = [parent, *parent.children(recursive=True)]
+    pss = sum(p.memory_full_info().pss for p in procs)
+    return pss / 1024**2, max(p.memory_info().rss for p in procs) / 1024**2
+
+
+class Session(threading.Thread):
+    """One scripted user: opens the page, then changes a random cut every ~PERIOD_S seconds."""
+
+    def __init__(self, url: str, seed: int, start: threading.Barrier) -> None:
+        super().__init__(daemon=True)
+        self.url, self.rng, self.start_together = url, np.random.default_rng(seed), start
+        self.latencies: list[float] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        import holoviews  # noqa: F401  (registers the model types the page uses)
+        import panel.models  # noqa: F401
+        from bokeh.client import pull_session
+        from bokeh.models import Slider
+
+        try:
+            session = pull_session(url=self.url)
+            models = list(session.document.models)
+            numbers = next(m for m in models if "n-selected" in str(getattr(m, "text", "") or ""))
+            sliders = {
+                name: next(m for m in models if isinstance(m, Slider) and f"slider-{name}" in m.css_classes)
+                for name in SLIDERS
+            }
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+            self.start_together.abort()
+            return
+        try:
+            self.start_together.wait()
+            for _ in range(CHANGES_PER_SESSION):
+                time.sleep(self.rng.uniform(0.5, 1.5) * PERIOD_S)  # think time
+                name = str(self.rng.choice(list(SLIDERS)))
+                value = round(float(self.rng.uniform(*SLIDERS[name])), 1)
+                before = numbers.text
+                start = time.perf_counter()
+                sliders[name].set_from_json("value", value)
+                sliders[name].set_from_json("value_throttled", value)  # as on release in a browser
+                deadline = time.time() + 60
+
+                def arrived(before: str = before, deadline: float = deadline) -> bool:
+                    return numbers.text != before or time.time() > deadline
+
+                session._connection._loop_until(arrived)
+                if numbers.text == before:
+                    raise TimeoutError(f"no new numbers 60 s after {name} = {value}")
+                self.latencies.append(time.perf_counter() - start)
+                assert COUNT.search(html.unescape(numbers.text))
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            session.close()
+
+
+def test_concurrent_sessions() -> None:
+    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
+    if not (workdir / "catalogue" / "_manifest.json").exists():
+        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    procs = os.environ.get("REDCLUMP_BENCH_PROCS")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)]
+    log = (workdir / "bench-serve.log").open("w")
+    server = subprocess.Popen([*argv, *(["--procs", procs] if procs else [])], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/redclump"
+    rows = []
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        idle_pss, _ = _server_memory_mb(server.pid)
+        for level in LEVELS:
+            barrier = threading.Barrier(level)
+            sessions = [Session(url, seed=1000 * level + i, start=barrier) for i in range(level)]
+            for session in sessions:
+                session.start()
+            peak = [0.0, 0.0]
+            while any(s.is_alive() for s in sessions):
+                pss, rss = _server_memory_mb(server.pid)
+                peak = [max(peak[0], pss), max(peak[1], rss)]
+                time.sleep(0.5)
+            errors = [s.error for s in sessions if s.error is not None]
+            assert not errors, errors[0]
+            latencies = np.concatenate([s.latencies for s in sessions])
+            rows.append((level, np.median(latencies), np.percentile(latencies, 95), len(latencies), *peak))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
+    import psutil
+
+    n_procs = procs or "default"
+    lines = [
+        SECTION,
+        "",
+        f"`tests/benchmarks/test_load.py`: `redclump serve --procs {n_procs}` on {workdir.name} "
+        f"({os.cpu_count()} cores, {psutil.virtual_memory().total / 1024**3:.0f} GB); each session a Bokeh client that "
+        f"changes a random cut slider every {PERIOD_S:g} s (random think time, {CHANGES_PER_SESSION} changes), "
+        "latency = change sent → new numbers received. Server memory: PSS summed over the server's "
+        f"processes (idle: {idle_pss:,.0f} MB).",
+        "",
+        "| sessions | change → numbers p50 | p95 | changes | server PSS, peak | largest process RSS | target p95 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    targets = {10: "≤ 500 ms", 20: "≤ 1 s"}
+    lines += [
+        f"| {n} | {1e3 * p50:.0f} ms | {1e3 * p95:.0f} ms | {count} | {pss:,.0f} MB | {rss:,.0f} MB | {targets.get(n, '')} |"
+        for n, p50, p95, count, pss, rss in rows
+    ]
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    text = text.split(SECTION)[0].rstrip() + "\n\n" + "\n".join(lines) + "\n"
+    path.write_text(text)
