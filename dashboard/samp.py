@@ -136,10 +136,11 @@ def samp_controls(link: SampLink) -> pn.Column:
     """The button and a line saying what happened (sent to whom, or why not)."""
     button = pn.widgets.Button(label="Send to TOPCAT / Aladin", css_classes=["samp-send"])
     button.on_click(lambda _event: link.send())
-    status = pn.pane.HTML(
-        pn.bind(lambda text: f"<div class='samp-status'>{html.escape(text)}</div>", link.param.status),
-        sizing_mode="stretch_width",
-    )
+
+    def status_html(text: str) -> str:
+        return f"<div class='samp-status'>{html.escape(text)}</div>"
+
+    status = pn.pane.HTML(pn.bind(status_html, link.param.status), sizing_mode="stretch_width")
     return pn.Column(button, status, sizing_mode="stretch_width")
 
 
