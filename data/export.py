@@ -162,10 +162,16 @@ def _write_parquet(frame: pd.DataFrame, table: Any, tmp: Path, meta: Mapping[str
     pq.write_table(arrow.replace_schema_metadata(header), tmp)
 
 
+#: FITS headers are ASCII: the symbols redclump's texts use (cut, region), spelled out.
+_ASCII = str.maketrans({"≤": "<=", "≥": ">=", "×": "x", "°": " deg", "Δ": "Delta", "ν": "nu", "µ": "u", "−": "-"})
+
+
 def _fits_value(value: Any) -> Any:
     value = _plain(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # FITS header values cannot be NaN or infinite
+    if isinstance(value, str) and not value.isascii():
+        return value.translate(_ASCII).encode("ascii", "backslashreplace").decode()
     return value
 
 
@@ -193,8 +199,9 @@ class _TextParam(Param):
     """A char PARAM whose value is XML-escaped once: astropy's Param escapes a char value for
     TABLEDATA and then again as an attribute ("&amp;gt;" for ">")."""
 
-    def __init__(self, document: Any, **kwargs: Any) -> None:
-        super().__init__(document, datatype="char", arraysize="*", **kwargs)
+    def __init__(self, document: Any, *, value: str, **kwargs: Any) -> None:
+        datatype = "char" if value.isascii() else "unicodeChar"  # a char PARAM holds ASCII only
+        super().__init__(document, datatype=datatype, arraysize="*", value=value, **kwargs)
 
     def to_xml(self, w: Any, **kwargs: Any) -> None:
         Field.to_xml(self, w, **kwargs)
