@@ -24,7 +24,6 @@ import panel as pn
 import param
 from redclump.dashboard.sample import selected_rows, selection_meta
 from redclump.dashboard.state import ExplorerState
-from redclump.data import samp
 
 __all__ = ["HIGHLIGHT_ROW", "SELECT_ROWS", "SampLink", "marked_overlay", "samp_controls"]
 
@@ -52,6 +51,8 @@ class SampLink(param.Parameterized):
     # ---- sending ---------------------------------------------------------------------------
     def send(self) -> None:
         """Send the current selection to every table-loading SAMP client; never raises."""
+        from redclump.data import samp  # astropy's VOTable writer and pyvo: loaded on first use
+
         rows = np.flatnonzero(self.state.mask())
         table_id = f"redclump-{uuid.uuid4().hex[:12]}"
         frame = selected_rows(self.state)
@@ -136,10 +137,11 @@ def samp_controls(link: SampLink) -> pn.Column:
     """The button and a line saying what happened (sent to whom, or why not)."""
     button = pn.widgets.Button(label="Send to TOPCAT / Aladin", css_classes=["samp-send"])
     button.on_click(lambda _event: link.send())
-    status = pn.pane.HTML(
-        pn.bind(lambda text: f"<div class='samp-status'>{html.escape(text)}</div>", link.param.status),
-        sizing_mode="stretch_width",
-    )
+
+    def status_html(text: str) -> str:
+        return f"<div class='samp-status'>{html.escape(text)}</div>"
+
+    status = pn.pane.HTML(pn.bind(status_html, link.param.status), sizing_mode="stretch_width")
     return pn.Column(button, status, sizing_mode="stretch_width")
 
 

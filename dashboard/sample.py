@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from redclump.data import export
 
 import redclump
 
@@ -64,11 +63,15 @@ def selection_meta(state: ExplorerState) -> dict[str, Any]:
 def selection_table(state: ExplorerState) -> Any:
     """The selection as an astropy ``QTable``: Quantities with the schema's units, descriptions
     and UCDs, and :func:`selection_meta` as ``meta``."""
+    from redclump.data import export  # astropy's table and I/O: loaded on the first export
+
     return export.to_qtable(selected_rows(state), selection_meta(state))
 
 
 def export_bytes(state: ExplorerState, suffix: str) -> bytes:
     """The selection written as a file of the format ``suffix`` names (:data:`EXPORT_SUFFIXES`)."""
+    from redclump.data import export
+
     with tempfile.TemporaryDirectory(prefix="redclump-export-") as tmp:
         path = Path(tmp) / f"sample{suffix}"
         export.write_table(selected_rows(state), path, selection_meta(state))

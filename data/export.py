@@ -35,8 +35,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import astropy.units as u
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from astropy.io import fits
+from astropy.io.votable import from_table, parse
+from astropy.io.votable.tree import Field, Info, Param
+from astropy.table import QTable, Table
 
 from .schema import column_info
 
@@ -113,9 +120,6 @@ def to_qtable(frame: pd.DataFrame, meta: Mapping[str, Any]) -> Any:
     >>> table["dist"].unit, table["dist"].info.meta["ucd"], table.meta["cut"]
     (Unit("kpc"), 'pos.distance', 'dist > 1')
     """
-    import astropy.units as u
-    from astropy.table import QTable
-
     table = QTable(meta={key: _plain(value) for key, value in meta.items()})
     for name in frame.columns:
         series = frame[name]
@@ -137,8 +141,6 @@ def _parquet_header(table: Any, scratch: Path) -> dict[bytes, bytes]:
     """astropy's Parquet metadata for ``table`` (``table_meta_yaml``: units, descriptions, meta;
     ``table::len::<name>``: string widths): made by astropy's own writer on the table's first
     zero rows (at ``scratch``), so that the rows themselves go through pyarrow from pandas, fast."""
-    import pyarrow.parquet as pq
-
     try:
         table[:0].write(scratch, format="parquet", overwrite=True)
         return dict(pq.read_schema(scratch).metadata)
@@ -147,9 +149,6 @@ def _parquet_header(table: Any, scratch: Path) -> dict[bytes, bytes]:
 
 
 def _write_parquet(frame: pd.DataFrame, table: Any, tmp: Path, meta: Mapping[str, Any]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     plain = frame.reset_index(drop=True)
     for name in plain.columns:
         if isinstance(plain[name].dtype, pd.CategoricalDtype):
@@ -163,16 +162,20 @@ def _write_parquet(frame: pd.DataFrame, table: Any, tmp: Path, meta: Mapping[str
     pq.write_table(arrow.replace_schema_metadata(header), tmp)
 
 
+#: FITS headers are ASCII: the symbols redclump's texts use (cut, region), spelled out.
+_ASCII = str.maketrans({"≤": "<=", "≥": ">=", "×": "x", "°": " deg", "Δ": "Delta", "ν": "nu", "µ": "u", "−": "-"})
+
+
 def _fits_value(value: Any) -> Any:
     value = _plain(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # FITS header values cannot be NaN or infinite
+    if isinstance(value, str) and not value.isascii():
+        return value.translate(_ASCII).encode("ascii", "backslashreplace").decode()
     return value
 
 
 def _write_fits(table: Any, tmp: Path) -> None:
-    from astropy.io import fits
-
     data = table.copy(copy_data=False)
     data.meta = {}
     with warnings.catch_warnings():
@@ -192,30 +195,22 @@ def _write_fits(table: Any, tmp: Path) -> None:
     hdu.writeto(tmp)
 
 
-def _text_param_class() -> type:
-    from astropy.io.votable.tree import Field, Param
+class _TextParam(Param):
+    """A char PARAM whose value is XML-escaped once: astropy's Param escapes a char value for
+    TABLEDATA and then again as an attribute ("&amp;gt;" for ">")."""
 
-    class TextParam(Param):  # type: ignore[misc]
-        """A char PARAM whose value is XML-escaped once: astropy's Param escapes a char value
-        for TABLEDATA and then again as an attribute ("&amp;gt;" for ">")."""
+    def __init__(self, document: Any, *, value: str, **kwargs: Any) -> None:
+        datatype = "char" if value.isascii() else "unicodeChar"  # a char PARAM holds ASCII only
+        super().__init__(document, datatype=datatype, arraysize="*", value=value, **kwargs)
 
-        def to_xml(self, w: Any, **kwargs: Any) -> None:
-            Field.to_xml(self, w, **kwargs)
-
-    return TextParam
-
-
-def _TextParam(document: Any, **kwargs: Any) -> Any:
-    return _text_param_class()(document, datatype="char", arraysize="*", **kwargs)
+    def to_xml(self, w: Any, **kwargs: Any) -> None:
+        Field.to_xml(self, w, **kwargs)
 
 
 def votable_bytes(table: Any) -> bytes:
     """``table`` (from :func:`to_qtable`) as a VOTable 1.4 document: FIELDs with unit, UCD and
     DESCRIPTION; the cut, region and row count as PARAMs, the metrics and the rest of the
     provenance as PARAMs (numbers) or INFOs (text). BINARY2 serialisation."""
-    from astropy.io.votable import from_table
-    from astropy.io.votable.tree import Info, Param
-
     with warnings.catch_warnings():
         # 'dex' (log g, [Fe/H]) is not a VOUnit; TOPCAT and STILTS take it as written.
         warnings.filterwarnings("ignore", message=".*Invalid unit string 'dex'.*")
@@ -305,8 +300,6 @@ def write_table(frame: pd.DataFrame, out: Path, meta: Mapping[str, Any], *, over
 def _with_dex(table: Any) -> Any:
     """``table`` with its 'dex' units as astropy's ``u.dex``: the FITS reader leaves 'dex'
     unrecognised and the VOUnit parser makes another unit of that name."""
-    import astropy.units as u
-
     for column in table.itercols():
         if column.unit is not None and str(column.unit) == "dex":
             column.unit = u.dex
@@ -323,13 +316,9 @@ def read_table(path: Path) -> Any:
     ExportError
         Unknown suffix.
     """
-    from astropy.table import QTable
-
     path = Path(path)
     kind = format_of(path)
     if kind == "votable":
-        from astropy.io.votable import parse
-
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*Invalid unit string 'dex'.*")
             document = parse(str(path))
@@ -341,8 +330,6 @@ def read_table(path: Path) -> Any:
             table.meta[info.name] = info.value
         return table
     if kind == "fits":
-        from astropy.table import Table
-
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*'dex' did not parse as fits unit.*")
             table = QTable(_with_dex(Table.read(path, format="fits")))

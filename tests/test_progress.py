@@ -56,3 +56,27 @@ def test_python_m_redclump_is_the_command_line() -> None:
     result = subprocess.run([sys.executable, "-m", "redclump", "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "usage: redclump" in result.stdout and "select" in result.stdout
+
+
+def test_build_logs_one_line_per_step_with_counts_and_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from redclump import cli
+
+    results = {
+        "mock": {"simulated": 300_000, "kept": 65_844},
+        "train": {"stages": {"stage1": {"best_epoch": 4}, "stage2": {"best_epoch": 7}}},
+        "infer": {"rows": 65_844, "giants": 30_407},
+    }
+    for step in results:
+        monkeypatch.setattr(cli, f"cmd_{step}", lambda _args, step=step: results[step])
+    with caplog.at_level(logging.INFO, logger="redclump"):
+        cli.cmd_build(argparse.Namespace())
+    done = [r.getMessage() for r in caplog.records if " done in " in r.getMessage()]
+    assert len(done) == 3
+    assert done[0].startswith("build: mock done in") and "300,000 simulated stars, 65,844 kept" in done[0]
+    assert "stage1 best epoch 4, stage2 best epoch 7" in done[1]
+    assert "65,844 stars, 30,407 giants" in done[2]
+    assert capsys.readouterr().out.startswith("build: mock ")
