@@ -205,6 +205,7 @@ def _fmt(value: float, digits: int) -> str:
 
 def facts_html(facts: dict[str, Any]) -> str:
     """The card's text: identity, astrometry, parameters, distances and the cut's verdict."""
+    snr = facts["parallax"] / facts["parallax_error"] if facts["parallax_error"] > 0 else float("nan")
     rows = [
         ("source_id", f"<span id='card-source-id'>{facts['source_id']}</span>"),
         ("l, b (deg)", f"{_fmt(facts['l'], 4)}, {_fmt(facts['b'], 4)}"),
@@ -215,7 +216,7 @@ def facts_html(facts: dict[str, Any]) -> str:
         ("ΔP_phot (s), Δν_phot (µHz)", f"{_fmt(facts['dp'], 1)}, {_fmt(facts['dnu'], 2)}"),
         ("P(RC) = P(ΔP > 225 s)", _fmt(facts["p_rc"], 3)),
         ("RC distance (kpc)", f"{_fmt(facts['dist'], 3)} ± {_fmt(facts['dist_err'], 3)}"),
-        ("1 / parallax (kpc)", _fmt(facts["inverse_parallax"], 3)),
+        ("1 / parallax (kpc)", f"{_fmt(facts['inverse_parallax'], 3)} (parallax S/N {_fmt(snr, 1)})"),
     ]
     if facts["true_state"] is not None:
         rows.append(("true state (mock)", f"<span id='card-true-state'>{facts['true_state']}</span>"))
@@ -235,7 +236,7 @@ def _mixture_figure(star: pd.DataFrame, prefix: str, label: str, cut_value: floa
     from bokeh.models import Span
     from bokeh.plotting import figure
 
-    fig = figure(width=260, height=170, title=title, x_axis_label=label, toolbar_location=None)
+    fig = figure(width=280, height=180, title=title, x_axis_label=label, toolbar_location=None)
     fig.yaxis.visible = False
     try:
         logits, means, sigmas = mixture_from_columns(star, prefix)
@@ -355,7 +356,7 @@ class StarCard(param.Parameterized):
         facts = card_facts(star, cut)
         self.facts.object = facts_html(facts)
         p_cut = facts["p_above_cut"]
-        dp_title = f"ΔP mixture: P(RC) {_fmt(facts['p_rc'], 2)}, P(ΔP > cut) {_fmt(p_cut, 2)}"
+        dp_title = f"ΔP: P(RC) {_fmt(facts['p_rc'], 2)}, P(> cut) {_fmt(p_cut, 2)}"
         self.plots.objects = [
             pn.pane.Bokeh(_sed_figure(star)),
             pn.Row(

@@ -117,7 +117,9 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
 
     state = comparison.state
 
-    def layer(x_range: Any = None, y_range: Any = None, **_: Any) -> hv.RGB:
+    def layer(
+        x_range: Any = None, y_range: Any = None, width: int | None = None, height: int | None = None, **_: Any
+    ) -> hv.RGB:
         xr = tuple(sorted(x_range)) if x_range else (bounds[0], bounds[2])
         yr = tuple(sorted(y_range)) if y_range else (bounds[1], bounds[3])
         extent = (xr[0], yr[0], xr[1], yr[1])
@@ -133,13 +135,16 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
                 "which": pd.Categorical.from_codes(b_only[rows].astype(np.int8), categories=list(DIFFERENCE_COLOURS)),
             }
         )
-        canvas = ds.Canvas(plot_width=600, plot_height=300, x_range=xr, y_range=yr)
+        # One pixel per screen pixel (PlotSize), as the density view under it.
+        size = (int(np.clip(width or 600, 50, 1600)), int(np.clip(height or 300, 50, 1000)))
+        canvas = ds.Canvas(plot_width=size[0], plot_height=size[1], x_range=xr, y_range=yr)
         agg = canvas.points(frame, x, y, agg=ds.count_cat("which"))
         image = tf.spread(tf.shade(agg, color_key=DIFFERENCE_COLOURS, how="eq_hist", min_alpha=120), px=1)
         return hv.RGB(np.array(image.to_pil()), bounds=extent)
 
     streams = [
         hv.streams.RangeXY(),
+        hv.streams.PlotSize(),
         hv.streams.Params(comparison, ["pinned", "difference"]),
         hv.streams.Params(state, [*SLIDER_PARAMS, "region"]),
     ]

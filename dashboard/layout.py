@@ -13,7 +13,7 @@ from typing import Any
 import panel as pn
 
 from .card import StarCard
-from .compare import Comparison, difference_overlay
+from .compare import DIFFERENCE_COLOURS, Comparison, difference_overlay
 from .numbers import NUMBERS_CSS, help_icon, numbers_html
 from .state import CUT_PARAMS, ExplorerState
 from .views import (
@@ -98,7 +98,7 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.Row:
             **{n: state.param[n] for n in CUT_PARAMS},
         ),
         stylesheets=[NUMBERS_CSS],
-        min_width=420,
+        min_width=520,
         sizing_mode="stretch_width",
         css_classes=["numbers-pane"],
     )
@@ -113,7 +113,7 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.Row:
         return pn.Column(head, item, sizing_mode="stretch_width", min_width=300)
 
     return pn.Row(
-        pn.Column(numbers, sizing_mode="stretch_width", min_width=420),
+        pn.Column(numbers, sizing_mode="stretch_width", min_width=520),
         titled("tradeoff", "completeness against contamination as ΔP min varies", pn.pane.Bokeh(tradeoff)),
         titled("kiel_map", "contamination of the cut across the Kiel diagram", pn.pane.HoloViews(kiel_map)),
         sizing_mode="stretch_width",
@@ -129,7 +129,9 @@ def compare_controls(comparison: Comparison) -> pn.Column:
     unpin.on_click(lambda _event: comparison.unpin())
     difference = pn.widgets.Checkbox.from_param(comparison.param.difference, css_classes=["difference-mode"])
     explain = pn.pane.HTML(
-        "<div style='font-size: 12px; color: #555'>Pin keeps the current cut as A; the sliders then set B.</div>",
+        "<div style='font-size: 12px; color: #555'>Pin keeps the current cut as A; the sliders then set B. "
+        f"Difference colours on the sky and Kiel views: <b style='color: {DIFFERENCE_COLOURS['A only']}'>A only</b>, "
+        f"<b style='color: {DIFFERENCE_COLOURS['B only']}'>B only</b>.</div>",
         sizing_mode="stretch_width",
     )
     return pn.Column(pn.pane.HTML("<h3>Compare</h3>"), pn.Row(pin, unpin), difference, explain)

@@ -45,8 +45,8 @@ HELP: dict[str, str] = {
 
 NUMBERS_CSS = """
 table.numbers { border-collapse: collapse; font-size: 13px; width: 100%; }
-table.numbers th { text-align: left; font-weight: normal; color: #444; padding: 2px 6px 2px 0; }
-table.numbers td { padding: 2px 6px; font-variant-numeric: tabular-nums; }
+table.numbers th { text-align: left; white-space: nowrap; font-weight: normal; color: #444; padding: 2px 6px 2px 0; }
+table.numbers td { padding: 2px 6px; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.numbers thead th { font-weight: bold; color: #000; }
 .help { display: inline-block; width: 1.2em; height: 1.2em; line-height: 1.2em; border-radius: 50%;
         background: #e3e7ee; color: #333; text-align: center; font-size: 11px; cursor: help; }
@@ -97,10 +97,10 @@ def _differences(b: dict[str, Any], a: dict[str, Any]) -> dict[str, str]:
 
 ROWS = (
     ("selected", "selected stars", "n-selected"),
-    ("contamination", "contamination (test split)", "contamination"),
+    ("contamination", "contamination (test)", "contamination"),
     ("reweighted", "contamination, reweighted", "contamination-rw"),
-    ("completeness", "completeness (test split)", "completeness"),
-    ("test_counts", "test stars selected / true RC", "test-counts"),
+    ("completeness", "completeness (test)", "completeness"),
+    ("test_counts", "test selected / true RC", "test-counts"),
     ("far", "beyond 10 / 20 kpc", "far"),
 )
 
