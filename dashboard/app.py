@@ -80,7 +80,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         sizing_mode="stretch_width",
     )
 
-    template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar_width=300)
+    template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar_width=320)
     comparison = Comparison(state)
     card = StarCard(state, on_show=template.open_modal)
     views = view_tabs(state, cache, comparison, card)

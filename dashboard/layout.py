@@ -33,7 +33,7 @@ __all__ = ["MIN_VIEW_HEIGHT", "ROW_HEIGHT", "bottom_row", "compare_controls", "v
 
 #: Height (px) of the row under the view: numbers, trade-off, Kiel contamination map.
 ROW_HEIGHT = 320
-MIN_VIEW_HEIGHT = 380
+MIN_VIEW_HEIGHT = 520
 #: The views' (tabs') height: the window less the header (~70 px), the row under it and margins.
 VIEW_HEIGHT = f"max({MIN_VIEW_HEIGHT}px, calc(100vh - {ROW_HEIGHT + 100}px))"
 
@@ -86,7 +86,7 @@ def view_tabs(state: ExplorerState, cache: SelectionCache, comparison: Compariso
     )
 
 
-def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.Row:
+def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.FlexBox:
     """Numbers (A, B and B − A once a cut is pinned), the trade-off plot and the Kiel
     contamination map, side by side under the view."""
     from .compare import mark_tradeoff
@@ -98,7 +98,6 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.Row:
             **{n: state.param[n] for n in CUT_PARAMS},
         ),
         stylesheets=[NUMBERS_CSS],
-        min_width=520,
         sizing_mode="stretch_width",
         css_classes=["numbers-pane"],
     )
@@ -110,12 +109,15 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.Row:
 
     def titled(key: str, text: str, item: Any) -> pn.Column:
         head = pn.pane.HTML(f"<div class='view-help'>{help_icon(key)} {text}</div>", stylesheets=[PAGE_CSS], margin=0)
-        return pn.Column(head, item, sizing_mode="stretch_width", min_width=300)
+        return pn.Column(head, item, sizing_mode="stretch_width", styles={"flex": "1 1 300px"})
 
-    return pn.Row(
-        pn.Column(numbers, sizing_mode="stretch_width", min_width=520),
+    # A wrapping row: on a narrow window the plots move under the numbers rather than widening
+    # the page.
+    return pn.FlexBox(
+        pn.Column(numbers, sizing_mode="stretch_width", styles={"flex": "0 1 520px"}),
         titled("tradeoff", "completeness against contamination as ΔP min varies", pn.pane.Bokeh(tradeoff)),
         titled("kiel_map", "contamination of the cut across the Kiel diagram", pn.pane.HoloViews(kiel_map)),
+        flex_wrap="wrap",
         sizing_mode="stretch_width",
         css_classes=["bottom-row"],
     )

@@ -143,6 +143,35 @@ def _prompt_range_updates(plot: Any, _element: Any) -> None:
     plot.state.lod_timeout = 150
 
 
+#: BokehJS: widen the x or the y range about its centre so that an x unit spans as many screen
+#: pixels as a y unit, keeping all that was in view (HoloViews' data_aspect is not kept for a
+#: responsive plot with fixed limits).
+EQUAL_SCALES_JS = """
+const w = fig.inner_width, h = fig.inner_height;
+if (!(w > 0 && h > 0)) { return; }
+const xr = fig.x_range, yr = fig.y_range;
+const xs = Math.abs(xr.end - xr.start), ys = Math.abs(yr.end - yr.start);
+const widen = (range, span) => {
+  const centre = (range.start + range.end) / 2, sign = range.end >= range.start ? 1 : -1;
+  range.setv({start: centre - sign * span / 2, end: centre + sign * span / 2});
+};
+if (ys * w / h > xs * (1 + 1e-3)) { widen(xr, ys * w / h); }
+else if (xs * h / w > ys * (1 + 1e-3)) { widen(yr, xs * h / w); }
+"""
+
+
+def _equal_scales(plot: Any, _element: Any) -> None:
+    from bokeh.models import CustomJS
+
+    figure = plot.state
+    if getattr(figure, "_equal_scales", False):
+        return
+    callback = CustomJS(args={"fig": figure}, code=EQUAL_SCALES_JS)
+    for name in ("inner_width", "inner_height"):
+        figure.js_on_change(name, callback)
+    figure._equal_scales = True
+
+
 def overlay(view: hv.DynamicMap, *layers: Any) -> Any:
     """``view`` with ``layers`` drawn on top, keeping the view's prompt zoom updates."""
     result = view
@@ -227,8 +256,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         hooks=[_prompt_range_updates],
     )
     if name == "sky":
-        # Equal-area map: a 2:1 frame so the projection is not distorted.
-        opts.update(xaxis=None, yaxis=None, aspect=2)
+        # Equal-area map: one data unit as long across as up at any window size (the frame's
+        # shape follows the window; its x range follows the frame).
+        opts.update(xaxis=None, yaxis=None, hooks=[_prompt_range_updates, _equal_scales])
 
     def tools(hover: bool) -> list[str]:
         return ["box_select", "lasso_select", *(["hover"] if hover else [])]
