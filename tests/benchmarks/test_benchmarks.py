@@ -225,6 +225,58 @@ def test_page_update_server_side() -> None:
     RESULTS.append("")
 
 
+def test_star_card_lookup() -> None:
+    """A click on a view → the nearest shown star found on the server (and its card filled), on
+    the built catalogue (REDCLUMP_BENCH_WORKDIR): 200 clicks near random stars of each view, at
+    the pixel scale of a 1100 × 500 px frame showing the whole view."""
+    from redclump.dashboard.card import StarCard, nearest_star
+    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.state import ExplorerState
+    from redclump.dashboard.views import VIEWS
+
+    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
+    if not (workdir / "catalogue" / "_manifest.json").exists():
+        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    data = load_app_data(str(workdir.resolve()))
+    state = ExplorerState(data)
+    keep = state.mask()
+    rng = np.random.default_rng(0)
+    RESULTS.append(f"| star card ({len(data.catalogue):,} candidates) | one-off sort s | p50 ms | p95 ms | target |")
+    RESULTS.append("|---|---|---|---|---|")
+    for name in ("sky", "seismic", "kiel"):
+        x, y, x_full, y_full = VIEWS[name][:4]
+        per_pixel = ((x_full[1] - x_full[0]) / 1100, (y_full[1] - y_full[0]) / 500)
+        start = time.perf_counter()
+        data.sorted_by_y(x, y)  # shared with the lasso; built on the first click or lasso on a view
+        sort_seconds = time.perf_counter() - start
+        shown = None if name == "seismic" else keep
+        stars = rng.choice(len(data.catalogue) if shown is None else np.flatnonzero(shown), 200)
+        times = []
+        for row in stars:
+            click = (
+                float(data.catalogue[x].iloc[row]) + rng.normal(0, 3) * per_pixel[0],
+                float(data.catalogue[y].iloc[row]) + rng.normal(0, 3) * per_pixel[1],
+            )
+            t0 = time.perf_counter()
+            nearest_star(data, x, y, click, per_pixel=per_pixel, keep=None if shown is None else state.mask())
+            times.append(time.perf_counter() - t0)
+        RESULTS.append(
+            f"| click on the {name} view → nearest shown star | {sort_seconds:.1f} | {1e3 * np.median(times):.1f} "
+            f"| {1e3 * np.percentile(times, 95):.1f} | ≤ 100 p95 |"
+        )
+    card = StarCard(state)
+    fills = []
+    for row in rng.choice(np.flatnonzero(keep), 20):
+        t0 = time.perf_counter()
+        card.show(int(row))
+        fills.append(time.perf_counter() - t0)
+    RESULTS.append(
+        f"| … the card filled (facts, SED, ΔP and Δν mixtures) | | {1e3 * np.median(fills):.0f} "
+        f"| {1e3 * np.percentile(fills, 95):.0f} | |"
+    )
+    RESULTS.append("")
+
+
 #: In the page: timestamps of Bokeh document events, to split a zoom's latency into the wait in
 #: the browser (until the range update is sent), the server (until the new image arrives) and
 #: the drawing (until the next frame after it).
