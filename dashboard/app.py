@@ -209,7 +209,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         bottom_row(state, comparison),
         pn.Row(fmt, download, view_choice, png, table, figure_zip),
         command,
-        sizing_mode="stretch_width",
+        sizing_mode="stretch_both",  # as its views (Panel would otherwise override it, with a warning)
     )
     template.sidebar.extend(sidebar)
     template.main.append(main)

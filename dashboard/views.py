@@ -359,6 +359,7 @@ def kiel_map_view(state: ExplorerState) -> hv.DynamicMap:
         height=300,
         invert_xaxis=True,
         invert_yaxis=True,
+        xticks=4,
         title="contamination of the cut (test split)",
         tools=["hover"],
     )
