@@ -8,55 +8,20 @@ import os
 from typing import Any
 
 import holoviews as hv
-import numpy as np
 import panel as pn
 from redclump.dashboard import sample
+from redclump.dashboard.card import StarCard
+from redclump.dashboard.compare import Comparison
 from redclump.dashboard.data import AppData, load_app_data
+from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
 from redclump.dashboard.samp import marked_overlay, samp_controls, session_link
 from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
 from redclump.dashboard.urlparams import sync_with_url
-from redclump.dashboard.views import (
-    SelectionCache,
-    cut_lines,
-    density_view,
-    graticule,
-    kiel_map_view,
-    overlay,
-    render_png,
-    tradeoff_view,
-    truth_overlay,
-)
+from redclump.dashboard.views import SelectionCache, render_png
 
 __all__ = ["create_app"]
 
 hv.extension("bokeh", logo=False)
-
-
-def _fmt_rate(value: float, lo: float, hi: float) -> str:
-    if not np.isfinite(value):
-        return "undefined"
-    return f"{100 * value:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
-
-
-def numbers_html(numbers: dict[str, Any]) -> str:
-    rw = numbers["reweighted"]
-    contamination = _fmt_rate(numbers["contamination"], numbers["contamination_lo"], numbers["contamination_hi"])
-    completeness = _fmt_rate(numbers["completeness"], numbers["completeness_lo"], numbers["completeness_hi"])
-    note = f"<div class='note'>{numbers['note']}</div>" if numbers["note"] else ""
-    return f"""
-<table class="numbers">
-<tr><th>selected stars</th><td id="n-selected">{numbers["n_catalogue"]:,}</td></tr>
-<tr><th>contamination (test split)</th><td id="contamination">{contamination}</td></tr>
-<tr><th>contamination, reweighted to the catalogue</th>
-<td id="contamination-rw">{_fmt_rate(rw["contamination"], rw["lo"], rw["hi"])}</td></tr>
-<tr><th>completeness (test split)</th><td id="completeness">{completeness}</td></tr>
-<tr><th>test stars selected / true RC</th><td>{numbers["n_selected"]:,} / {numbers["n_true_rc"]:,}</td></tr>
-<tr><th>beyond 10 / 20 kpc</th><td>{numbers["beyond_10kpc"]:,} / {numbers["beyond_20kpc"]:,}</td></tr>
-<tr><th>cut</th><td><code id="cut-text">{numbers["cut_text"]}</code></td></tr>
-<tr><th>drawn region</th><td id="region-text">{numbers["region_text"]}</td></tr>
-</table>{note}
-<div class="note">68% Wilson intervals; reweighted: test stars post-stratified to the selected catalogue
-stars in |b| × |l| × G × Teff_phot bins, bootstrap interval.</div>"""
 
 
 def _frozen(function: Any, *args: Any) -> None:
@@ -117,32 +82,11 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         sizing_mode="stretch_width",
     )
 
+    template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar_width=320)
+    comparison = Comparison(state)
+    card = StarCard(state, on_show=template.open_modal)
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
-    sky = overlay(density_view(state, cache, "sky"), graticule(), marked_overlay(link, "sky_x", "sky_y"))
-    sky_lb = density_view(state, cache, "sky_lb")
-    sky_pane = pn.pane.HoloViews(pn.bind(lambda p: sky if p == "Hammer–Aitoff" else sky_lb, state.param.sky_projection))
-    seismic = overlay(
-        density_view(state, cache, "seismic"),
-        truth_overlay(state),
-        cut_lines(state),
-        marked_overlay(link, "dnu_phot", "dp_phot"),
-    )
-    views = pn.Tabs(
-        ("Sky", sky_pane),
-        ("Seismic ΔP–Δν", pn.pane.HoloViews(seismic)),
-        ("Kiel", pn.pane.HoloViews(density_view(state, cache, "kiel"))),
-        ("Galaxy X–Y", pn.pane.HoloViews(density_view(state, cache, "galaxy_xy"))),
-        ("Galaxy R–Z", pn.pane.HoloViews(density_view(state, cache, "galaxy_rz"))),
-        dynamic=True,  # only the visible view is rendered and re-aggregated
-    )
-    numbers = pn.pane.HTML(
-        pn.bind(
-            lambda **_: numbers_html(state.numbers()),
-            **{n: state.param[n] for n in CUT_PARAMS},
-        ),
-        sizing_mode="stretch_width",
-        css_classes=["numbers-pane"],
-    )
+    views = view_tabs(state, cache, comparison, card, marks=lambda x, y: marked_overlay(link, x, y))
     command = pn.widgets.TextAreaInput(
         value=state.command(), label="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
     )
@@ -220,18 +164,34 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     )
 
     url_notice = sync_with_url(state, URL_PARAMS)
+    if pn.state.location is not None:
+        pn.state.location.sync(comparison, {"pinned": "pin"})
 
-    sidebar = [pn.pane.HTML("<h3>Cuts</h3>"), pn.Row(*presets), *sliders, controls, clear, availability]
+    sidebar = [
+        pn.pane.HTML("<h3>Cuts</h3>"),
+        pn.Row(*presets),
+        *sliders,
+        controls,
+        clear,
+        availability,
+        compare_controls(comparison),
+    ]
     main = pn.Column(
         url_notice,
-        pn.Row(views, pn.Column(numbers, width=420, margin=(10, 10, 10, 30))),
-        pn.Row(pn.pane.HoloViews(kiel_map_view(state)), pn.pane.Bokeh(tradeoff_view(state))),
+        views,
+        bottom_row(state, comparison),
         pn.Row(fmt, download, view_choice, png, table, figure_zip),
         samp_controls(link),
         command,
+        sizing_mode="stretch_both",  # as its views (Panel would otherwise override it, with a warning)
     )
-    template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar=sidebar, main=[main])
+    template.sidebar.extend(sidebar)
+    template.main.append(main)
+    template.modal.append(card.panel)
+    template.config.raw_css.append(PAGE_CSS)
     template.state = state  # for tests and notebooks
+    template.comparison = comparison
+    template.card = card
     template.samp = link
     return template
 

@@ -12,8 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from redclump.core import metrics
+from redclump.data.schema import BANDS, STATES
 
-__all__ = ["APP_COLUMNS", "DP_FLOOR", "AppData", "hammer_aitoff", "load_app_data", "synthetic_frames"]
+__all__ = [
+    "APP_COLUMNS",
+    "CARD_COLUMNS",
+    "DP_FLOOR",
+    "TRUE_STATE_COLUMN",
+    "AppData",
+    "hammer_aitoff",
+    "load_app_data",
+    "synthetic_frames",
+]
 
 log = logging.getLogger("redclump")
 
@@ -46,6 +56,14 @@ APP_COLUMNS = (
     "z_gc",
     "r_gc",
 )
+#: Columns only a star's card reads (dashboard/card.py): the other 11 bands, Δν's error and the
+#: stored ΔP and Δν mixtures (``dp_mix_*``, ``dnu_mix_*``, as many components as the catalogue
+#: has). The candidate cache keeps them memory-mapped, so they cost disk, not memory, until read.
+CARD_COLUMNS = (*(band for band in BANDS if band not in APP_COLUMNS), "dnu_phot_err")
+CARD_MIXTURE_PREFIXES = ("dp_mix_", "dnu_mix_")
+#: A mock's ``true_state`` as int8 codes into :data:`redclump.data.schema.STATES` (−1: unknown),
+#: so the cache holds a number per star rather than a string.
+TRUE_STATE_COLUMN = "_true_state"
 #: Truth-set columns the figure export needs besides APP_COLUMNS.
 FIGURE_COLUMNS = ("split", "class", "giant", "teff", "logg", "deltap", "deltanu", "ks_msigcom")
 #: Columns :func:`_prepare` adds (the sky projections); the candidate cache stores them.
@@ -134,6 +152,23 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def card_columns(names: Any) -> list[str]:
+    """The columns among ``names`` that only a star's card reads (:data:`CARD_COLUMNS`, the
+    stored mixtures, a mock's ``true_state``)."""
+    return [c for c in names if c in CARD_COLUMNS or c.startswith(CARD_MIXTURE_PREFIXES) or c == "true_state"]
+
+
+def _encode_true_state(frame: pd.DataFrame) -> pd.DataFrame:
+    """Replace a mock's ``true_state`` strings by int8 codes (:data:`TRUE_STATE_COLUMN`)."""
+    if "true_state" not in frame.columns:
+        return frame
+    states = frame["true_state"].astype(str).to_numpy()
+    codes = np.full(len(frame), -1, dtype=np.int8)
+    for code, state in enumerate(STATES):
+        codes[states == state] = code
+    return frame.drop(columns=["true_state"]).assign(**{TRUE_STATE_COLUMN: codes})
+
+
 def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, source: str) -> AppData:
     """Build the app's data from a catalogue and a scored truth set (any canonical columns).
 
@@ -142,7 +177,9 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
     ingested published catalogue) the app still shows the catalogue; contamination and
     completeness are reported as unavailable.
     """
-    present = [c for c in (*APP_COLUMNS, *PREPARED_COLUMNS, STRATUM_COLUMN) if c in catalogue.columns]
+    own = (*APP_COLUMNS, *PREPARED_COLUMNS, STRATUM_COLUMN, TRUE_STATE_COLUMN)
+    present = [c for c in own if c in catalogue.columns]
+    present += card_columns(catalogue.columns)
     if hasattr(catalogue, "dask"):  # a dask dataframe: select the candidates there, then compute
         n_total = int(catalogue.shape[0].compute())
         catalogue = catalogue.loc[catalogue["dp_phot"] > DP_FLOOR, present].compute().reset_index(drop=True)
@@ -153,6 +190,7 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
         cat = _prepare(catalogue[present] if len(present) < catalogue.shape[1] else catalogue)
     else:
         cat = _prepare(catalogue.loc[keep, present].reset_index(drop=True))
+    cat = _encode_true_state(cat)
     if scored is None:
         scored = pd.DataFrame(
             {c: pd.Series(dtype=np.float32) for c in ("l", "b", "dp_phot", "dnu_phot", "teff_phot", "logg_phot")}
@@ -167,12 +205,14 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
     return AppData(cat, test, is_rc, source, n_total, available, scored=kept)
 
 
-def synthetic_frames(n: int, n_truth: int, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_frames(n: int, n_truth: int, *, seed: int, card: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A catalogue and a scored truth set with the app's columns and random values.
 
     For warming the server up (imports, datashader's compiled kernels) before the real catalogue
     is loaded, and for tests and benchmarks. Not a model of anything: positions are uniform on
-    the sphere and the truth set's class follows ΔP_phot with noise.
+    the sphere and the truth set's class follows ΔP_phot with noise. ``card=True`` adds what a
+    star's card shows (:data:`CARD_COLUMNS`, a two-component ΔP and Δν mixture whose mean is the
+    star's ΔP_phot and Δν_phot, and a ``true_state`` that follows ΔP_phot).
     """
     rng = np.random.default_rng(seed)
 
@@ -200,6 +240,24 @@ def synthetic_frames(n: int, n_truth: int, *, seed: int) -> tuple[pd.DataFrame, 
         )
 
     catalogue = frame(n)
+    if card:
+        for offset, band in enumerate(b for b in BANDS if b not in catalogue.columns):
+            catalogue[band] = catalogue["phot_g_mean_mag"] + rng.normal(0.1 * offset - 0.8, 0.05, n)
+        catalogue["parallax_error"] = np.full(n, 0.03)
+        catalogue["parallax"] = 1.0 / catalogue["dist"] + rng.normal(0, 0.03, n)
+        catalogue["teff_phot_err"] = np.full(n, 120.0)
+        catalogue["logg_phot_err"] = np.full(n, 0.2)
+        catalogue["dist_err"] = 0.05 * catalogue["dist"]
+        catalogue["dnu_phot_err"] = np.full(n, 1.5)
+        for prefix, column, spread in (("dp", "dp_phot", 40.0), ("dnu", "dnu_phot", 1.0)):
+            weight = rng.uniform(0.2, 0.8, n)
+            centre = catalogue[column].to_numpy()
+            # Two components whose weighted mean is the star's predicted value.
+            catalogue[f"{prefix}_mix_w0"], catalogue[f"{prefix}_mix_w1"] = weight, 1 - weight
+            catalogue[f"{prefix}_mix_mu0"] = centre - spread * (1 - weight)
+            catalogue[f"{prefix}_mix_mu1"] = centre + spread * weight
+            catalogue[f"{prefix}_mix_sigma0"] = catalogue[f"{prefix}_mix_sigma1"] = np.full(n, spread / 4)
+        catalogue["true_state"] = np.where(catalogue["dp_phot"] > 220, "RC", "RGB")
     scored = frame(n_truth)
     scored["split"] = rng.choice(["train", "valid", "test"], n_truth, p=[0.6, 0.15, 0.25])
     scored["class"] = np.where(scored["dp_phot"] + rng.normal(0, 50, n_truth) > 220, "RC", "RGB")
@@ -207,7 +265,7 @@ def synthetic_frames(n: int, n_truth: int, *, seed: int) -> tuple[pd.DataFrame, 
 
 
 #: Bump when the candidate cache's layout changes, so that old cache files are rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def _read_cache(cache: Path) -> tuple[pd.DataFrame, int] | None:
@@ -268,19 +326,19 @@ def load_app_data(workdir: str) -> AppData:
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
-    definition = [",".join(APP_COLUMNS), DP_FLOOR, metrics.STRATA_BINS, CACHE_FORMAT]
+    definition = [",".join(APP_COLUMNS), ",".join(CARD_COLUMNS), DP_FLOOR, metrics.STRATA_BINS, CACHE_FORMAT]
     key = (catalogue_dir / "_manifest.json").read_bytes() + json.dumps(definition).encode()
     digest = hashlib.sha256(key).hexdigest()[:16]
     cache = path / f"app_candidates-{digest}.arrow"
     cached = _read_cache(cache) if cache.exists() else None
-    if cached is not None:
-        catalogue, n_total = cached
-    else:
+    if cached is None:
         dataset = pds.dataset(catalogue_dir, format="parquet")
-        names = set(dataset.schema.names)
-        table = dataset.to_table(columns=[c for c in APP_COLUMNS if c in names], filter=pds.field("dp_phot") > DP_FLOOR)
+        names = dataset.schema.names
+        columns = [c for c in APP_COLUMNS if c in names] + card_columns(names)
+        table = dataset.to_table(columns=columns, filter=pds.field("dp_phot") > DP_FLOOR)
         n_total = dataset.count_rows()
-        catalogue = _prepare(table.to_pandas())
+        catalogue = _encode_true_state(_prepare(table.to_pandas()))
+        del table
         if {"l", "b", "phot_g_mean_mag", "teff_phot"} <= set(catalogue.columns):
             catalogue[STRATUM_COLUMN] = metrics.contamination_strata(catalogue)[0].astype(np.int16)
         prepared = pa.Table.from_pandas(catalogue, preserve_index=False).combine_chunks()
@@ -288,6 +346,12 @@ def load_app_data(workdir: str) -> AppData:
             {**(prepared.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
         )
         _write_cache(prepared, cache)
+        del prepared
+        # Read back memory-mapped, so the card's columns stay on disk; a folder the cache could
+        # not be written to serves the frame in memory.
+        cached = _read_cache(cache) if cache.exists() else (catalogue, n_total)
+        del catalogue
+    catalogue, n_total = cached
     scored_path = path / "truthset_scored.parquet"
     scored = None
     if scored_path.exists():

@@ -234,9 +234,7 @@ def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figu
     return fig, numbers
 
 
-def binned_median(
-    values: np.ndarray, x: np.ndarray, edges: np.ndarray, *, min_count: int = 1
-) -> np.ndarray:
+def binned_median(values: np.ndarray, x: np.ndarray, edges: np.ndarray, *, min_count: int = 1) -> np.ndarray:
     """Median of the finite ``values`` in each bin of ``x`` (NaN where fewer than ``min_count``)."""
     index = np.digitize(x, edges) - 1
     medians = np.full(len(edges) - 1, np.nan)

@@ -24,6 +24,8 @@ from .state import COLOUR_COLUMNS, ExplorerState
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
 
 __all__ = [
+    "VIEWS",
+    "VIEW_HELP",
     "SelectionCache",
     "compile_kernels",
     "density_view",
@@ -49,6 +51,36 @@ VIEWS: dict[str, tuple[str, str, tuple[float, float], tuple[float, float], bool,
     "galaxy_xy": ("x_gc", "y_gc", (-20.0, 20.0), (-20.0, 20.0), False, False, "X (kpc)", "Y (kpc)"),
     "galaxy_rz": ("r_gc", "z_gc", (0.0, 25.0), (-8.0, 8.0), False, False, "R (kpc)", "Z (kpc)"),
 }
+
+
+#: One-line definition of each view (its "?" tooltip and help line).
+VIEW_HELP: dict[str, str] = {
+    "sky": "Sky: selected stars in Galactic coordinates (Hammer–Aitoff equal-area, l = 0 at the centre, "
+    "l increasing to the left). Click a star for its card.",
+    "sky_lb": "Sky in plain Galactic l–b. Click a star for its card.",
+    "seismic": "Every candidate in the predicted ΔP–Δν plane, with the cut lines (red): the RC lie at high ΔP, "
+    "low Δν. Click a star for its card.",
+    "kiel": "Kiel diagram: predicted Teff against log g of the selected stars; the RC sits near 4800 K, "
+    "log g 2.4. Click a star for its card.",
+    "galaxy_xy": "The Galaxy face-on: Galactocentric X, Y (kpc) from the RC distances, Sun at X = −8.1 kpc.",
+    "galaxy_rz": "The Galaxy edge-on: Galactocentric radius R and height Z (kpc) from the RC distances.",
+}
+#: Largest image a view aggregates (px); a larger plot shows it stretched.
+MAX_AGGREGATE = (1600, 1000)
+#: Colour-bar labels rounded to 2 significant figures (the eq_hist ticks fall on bin edges such
+#: as 132.031); BokehJS code, for a CustomJSTickFormatter.
+TWO_SIGNIFICANT_FIGURES = """
+if (tick === 0) { return "0"; }
+const rounded = Number(tick.toPrecision(2));
+const size = Math.abs(rounded);
+return (size >= 1e5 || size < 1e-3) ? rounded.toExponential(1) : String(rounded);
+"""
+
+
+def _colorbar_opts() -> dict[str, Any]:
+    from bokeh.models import CustomJSTickFormatter
+
+    return {"formatter": CustomJSTickFormatter(code=TWO_SIGNIFICANT_FIGURES)}
 
 
 class SelectionCache(param.Parameterized):
@@ -111,6 +143,35 @@ def _prompt_range_updates(plot: Any, _element: Any) -> None:
     plot.state.lod_timeout = 150
 
 
+#: BokehJS: widen the x or the y range about its centre so that an x unit spans as many screen
+#: pixels as a y unit, keeping all that was in view (HoloViews' data_aspect is not kept for a
+#: responsive plot with fixed limits).
+EQUAL_SCALES_JS = """
+const w = fig.inner_width, h = fig.inner_height;
+if (!(w > 0 && h > 0)) { return; }
+const xr = fig.x_range, yr = fig.y_range;
+const xs = Math.abs(xr.end - xr.start), ys = Math.abs(yr.end - yr.start);
+const widen = (range, span) => {
+  const centre = (range.start + range.end) / 2, sign = range.end >= range.start ? 1 : -1;
+  range.setv({start: centre - sign * span / 2, end: centre + sign * span / 2});
+};
+if (ys * w / h > xs * (1 + 1e-3)) { widen(xr, ys * w / h); }
+else if (xs * h / w > ys * (1 + 1e-3)) { widen(yr, xs * h / w); }
+"""
+
+
+def _equal_scales(plot: Any, _element: Any) -> None:
+    from bokeh.models import CustomJS
+
+    figure = plot.state
+    if getattr(figure, "_equal_scales", False):
+        return
+    callback = CustomJS(args={"fig": figure}, code=EQUAL_SCALES_JS)
+    for name in ("inner_width", "inner_height"):
+        figure.js_on_change(name, callback)
+    figure._equal_scales = True
+
+
 def _sized_by_frame(plot: Any, _element: Any) -> None:
     """A plot sized by its frame (frame_width/height) needs no sizing mode: HoloViews marks it
     'fixed', which makes Bokeh warn (W-1005) on every page load that a fixed plot has no width
@@ -134,7 +195,14 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
     if needs:
         return hv.DynamicMap(lambda: hv.Text(0, 0, f"no {', '.join(needs)} in this catalogue"))
 
-    def image(x_range: Any = None, y_range: Any = None, colour_by: str = "density", **_: Any) -> hv.Image:
+    def image(
+        x_range: Any = None,
+        y_range: Any = None,
+        colour_by: str = "density",
+        width: int | None = None,
+        height: int | None = None,
+        **_: Any,
+    ) -> hv.Image:
         colour = COLOUR_COLUMNS[colour_by]
         if colour is not None and colour not in state.data.catalogue:
             colour = None
@@ -146,14 +214,18 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
             frame = pd.DataFrame({c: state.data.catalogue[c].to_numpy() for c in names})
         else:
             frame = cache.columns(names)
-        size = {"width": 440, "height": 220} if name == "sky" else {}
+        # One aggregate pixel per screen pixel of the plot's frame (PlotSize), within bounds.
+        size = {
+            "width": int(np.clip(width or WIDTH, 50, MAX_AGGREGATE[0])),
+            "height": int(np.clip(height or HEIGHT, 50, MAX_AGGREGATE[1])),
+        }
         agg = aggregate(frame, x, y, colour, xr, yr, **size)
         if colour is None:
             agg = agg.where(agg > 0)
         label = "stars" if colour is None else colour
         return hv.Image(agg.astype(np.float32), kdims=[x, y], vdims=[label])
 
-    streams = [hv.streams.RangeXY(), hv.streams.Params(state, [*CUT_PARAMS, "colour_by"])]
+    streams = [hv.streams.RangeXY(), hv.streams.PlotSize(), hv.streams.Params(state, [*CUT_PARAMS, "colour_by"])]
     dmap = hv.DynamicMap(image, streams=streams)
     bounds = hv.streams.BoundsXY(source=dmap)
     lasso = hv.streams.Lasso(source=dmap)
@@ -177,8 +249,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
     opts = dict(
         cmap=CMAP,
         colorbar=True,
-        width=WIDTH,
-        height=HEIGHT,
+        colorbar_opts=_colorbar_opts(),
+        responsive=True,
+        min_height=300,
         tools=["box_select", "lasso_select"],
         invert_xaxis=invert_x,
         invert_yaxis=invert_y,
@@ -191,10 +264,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         hooks=[_prompt_range_updates],
     )
     if name == "sky":
-        # Equal-area map: a 2:1 frame so the projection is not distorted.
-        opts.pop("width"), opts.pop("height")
-        opts.update(xaxis=None, yaxis=None, frame_width=440, frame_height=220)
-        opts["hooks"] = [_prompt_range_updates, _sized_by_frame]
+        # Equal-area map: one data unit as long across as up at any window size (the frame's
+        # shape follows the window; its x range follows the frame).
+        opts.update(xaxis=None, yaxis=None, hooks=[_prompt_range_updates, _equal_scales])
 
     def tools(hover: bool) -> list[str]:
         return ["box_select", "lasso_select", *(["hover"] if hover else [])]
@@ -213,12 +285,28 @@ def graticule() -> hv.Overlay:
         paths.append(np.column_stack(hammer_aitoff(l_grid % 360, np.full_like(l_grid, b_deg))))
     longitudes = np.array([120.0, 60.0, 0.0, 300.0, 240.0])
     x, y = hammer_aitoff(longitudes, np.zeros_like(longitudes))
+    latitudes = np.array([-60.0, -30.0, 30.0, 60.0])
+    lat_x, lat_y = hammer_aitoff(np.full_like(latitudes, 179.999), latitudes)
     # One Labels element (one glyph) rather than a Text per label: each element is a Bokeh
-    # renderer that every new page has to build.
-    labels = hv.Labels((x, y - 0.06, [f"{v:.0f}°" for v in longitudes]), ["x", "y"], "text").opts(
-        text_font_size="8pt", text_color="grey"
-    )
+    # renderer that every new page has to build. Longitudes along the equator, latitudes on the
+    # map's left edge; each on a translucent white box so it reads over the densest stars.
+    labels = hv.Labels(
+        (
+            np.concatenate([x, lat_x - 0.08]),
+            np.concatenate([y - 0.07, lat_y]),
+            [f"{v:.0f}°" for v in longitudes] + [f"{v:+.0f}°" for v in latitudes],
+        ),
+        ["x", "y"],
+        "text",
+    ).opts(text_font_size="9pt", text_color="#222", hooks=[_label_halo])
     return hv.Path(paths).opts(color="grey", alpha=0.5, line_width=0.7) * labels
+
+
+def _label_halo(plot: Any, _element: Any) -> None:
+    glyph = plot.handles["glyph"]
+    glyph.background_fill_color = "white"
+    glyph.background_fill_alpha = 0.75
+    glyph.padding = 1
 
 
 def cut_lines(state: ExplorerState) -> hv.DynamicMap:
@@ -274,10 +362,12 @@ def kiel_map_view(state: ExplorerState) -> hv.DynamicMap:
         cmap="cividis",
         colorbar=True,
         clim=(0, 1),
-        width=360,
-        height=260,
+        responsive=True,
+        min_width=300,
+        height=300,
         invert_xaxis=True,
         invert_yaxis=True,
+        xticks=4,
         title="contamination of the cut (test split)",
         tools=["hover"],
     )

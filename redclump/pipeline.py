@@ -398,7 +398,7 @@ def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
     catalogue = pd.read_parquet(catalogue_dir)
     chosen = catalogue[cut.mask(catalogue)]
     if len(chosen) == 0:
-        msg = f"no catalogue star passes {cut.text()} (of {len(catalogue):,}); nothing written to {out}"
+        msg = f"no catalogue star passes {cut.text()} (of {len(catalogue):,}); nothing to write"
         raise PipelineError(msg)
     scored = pd.read_parquet(Path(workdir) / "truthset_scored.parquet")
     test, is_rc = test_split_truth(scored)

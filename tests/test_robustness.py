@@ -453,8 +453,8 @@ def test_held_lock(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_zero_stars_after_a_cut_in_the_app(built: Path) -> None:
     """Row app-zero-stars: the numbers say 0 and 'undefined', nothing breaks."""
-    from redclump.dashboard.app import numbers_html
     from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.numbers import numbers_html
     from redclump.dashboard.state import ExplorerState
 
     state = ExplorerState(load_app_data(str(built)))

@@ -247,9 +247,7 @@ def test_lasso_on_the_sky_selects_exactly_the_polygon(server, browser, tmp_path:
     cat = pd.read_parquet(workdir / "catalogue", columns=["source_id", "l", "b", "dp_phot", "dnu_phot"])
     cat = cat[cat["dp_phot"] > DP_FLOOR]
     x, y = hammer_aitoff(cat["l"].to_numpy(), cat["b"].to_numpy())
-    inside = PolygonPath(region["vertices"]).contains_points(
-        pd.DataFrame({"x": x, "y": y}).to_numpy(dtype="float64")
-    )
+    inside = PolygonPath(region["vertices"]).contains_points(pd.DataFrame({"x": x, "y": y}).to_numpy(dtype="float64"))
     expected = set(cat["source_id"][Cut(dp_min=225, dnu_max=5.5).mask(cat) & inside])
     assert set(table.column("source_id").to_pylist()) == expected
     assert len(expected) == shown
@@ -281,4 +279,116 @@ def test_figure_set_downloads_for_the_current_cut(server, browser, tmp_path: Pat
         names = set(archive.namelist())
         assert {"predictions.png", "galaxy.png", "distance_cdf.png", "cut.txt"} <= names
         assert archive.read("cut.txt").decode().strip() == "dp_phot > 250 & dnu_phot < 5.5"
+    page.close()
+
+
+#: BokehJS, run in the page: the widest visible plot's frame (the active view) as
+#: [left, top, width, height] in page pixels, and, given data coordinates, their page position.
+_ACTIVE_FRAME_JS = """(point) => {
+  let best = null;
+  for (const view of Bokeh.index.all_views()) {
+    if (!(view.frame && view.frame.x_scale && view.canvas_view)) continue;
+    if (view.canvas_view.el.getBoundingClientRect().width === 0) continue;
+    if (best === null || view.frame.bbox.width > best.frame.bbox.width) best = view;
+  }
+  const canvas = best.canvas_view.el.getBoundingClientRect();
+  const frame = best.frame.bbox;
+  const at = point === null ? null
+    : [canvas.left + best.frame.x_scale.compute(point[0]), canvas.top + best.frame.y_scale.compute(point[1])];
+  const spans = [best.frame.x_range.end - best.frame.x_range.start, best.frame.y_range.end - best.frame.y_range.start];
+  return {frame: [canvas.left + frame.left, canvas.top + frame.top, frame.width, frame.height], at: at, spans: spans};
+}"""
+
+
+def _isolated_selected_star(workdir: Path, cut: Cut) -> pd.Series:
+    """The selected star farthest (on the sky map) from any other selected star, among the 100
+    highest-latitude ones: a click on it cannot land nearer another star."""
+    import numpy as np
+    from redclump.dashboard.data import hammer_aitoff
+
+    cat = pd.read_parquet(workdir / "catalogue")
+    cat = cat[cat["dp_phot"] > DP_FLOOR]
+    selected = cat[cut.mask(cat)].reset_index(drop=True)
+    x, y = hammer_aitoff(selected["l"].to_numpy(), selected["b"].to_numpy())
+    top = np.argsort(-np.abs(selected["b"].to_numpy()))[:100]
+    gaps = [np.sort(np.hypot(x - x[i], y - y[i]))[1] for i in top]
+    star = selected.iloc[top[int(np.argmax(gaps))]].copy()
+    star["sky_x"], star["sky_y"] = x[top[int(np.argmax(gaps))]], y[top[int(np.argmax(gaps))]]
+    return star
+
+
+def test_clicking_a_star_on_the_sky_shows_its_card(server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    star = _isolated_selected_star(workdir, Cut(dp_min=225, dnu_max=5.5))
+    page = _open(browser, url, viewport={"width": 1600, "height": 1000})
+    time.sleep(2)  # the sky's x range settles to the frame's shape
+    at = page.evaluate(_ACTIVE_FRAME_JS, [float(star["sky_x"]), float(star["sky_y"])])["at"]
+    page.mouse.click(*at)
+    shown = page.locator("#card-source-id").first
+    assert _until(lambda: shown.count() > 0 and shown.inner_text() == str(int(star["source_id"]))), (
+        f"card shows {shown.inner_text() if shown.count() else 'nothing'}, expected {int(star['source_id'])}"
+    )
+    assert page.locator("#card-g").first.inner_text() == f"{star['phot_g_mean_mag']:.3f}"
+    assert page.locator("#card-teff").first.inner_text() == f"{star['teff_phot']:.0f}"
+    assert page.locator("#card-true-state").first.inner_text() == str(star["true_state"])
+    assert "selected" in page.locator("#card-verdict").first.inner_text()
+    assert not page.errors, page.errors
+    page.close()
+
+
+def test_pin_and_compare_and_the_two_cut_link(server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, workdir = server
+    page = _open(browser, url)
+    default = _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
+    page.locator(".pin-cut button").click()
+    page.wait_for_selector("#a-n-selected", timeout=30_000)
+    page.locator(".preset-tier1 button").click()
+    tier1 = _expected_count(workdir, TIER1)
+    _wait_for_count(page, tier1)
+    assert page.locator("#a-n-selected").first.inner_text() == f"{default:,}"
+    assert page.locator("#diff-n-selected").first.inner_text() == f"{tier1 - default:+,}"
+    assert "teff_phot > 4700" in page.locator("#cut-text").first.inner_text()
+    assert "teff_phot" not in page.locator("#a-cut-text").first.inner_text()
+    page.locator(".difference-mode input").click()
+    _until(
+        lambda: (
+            "pin=" in page.evaluate("window.location.href") and "dp_min=265" in page.evaluate("window.location.href")
+        )
+    )
+    link = page.evaluate("window.location.href")
+    time.sleep(1)
+    assert not page.errors, page.errors
+    page.close()
+    # The link reproduces the comparison in a new session.
+    again = _open(browser, link)
+    _wait_for_count(again, tier1)
+    assert _until(lambda: again.locator("#a-n-selected").count() > 0)
+    assert again.locator("#a-n-selected").first.inner_text() == f"{default:,}"
+    again.locator(".unpin-cut button").click()
+    assert _until(lambda: again.locator("#a-n-selected").count() == 0)
+    assert _shown_count(again) == tier1
+    again.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
+def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """No horizontal scrollbar, the active view's plot frame wider than 60 % of the window, and at
+    1600×1000 the numbers and the trade-off plot on screen without scrolling."""
+    url, _ = server
+    width, height = size
+    page = _open(browser, url, viewport={"width": width, "height": height})
+    time.sleep(1)
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= client == width
+    active = page.evaluate(_ACTIVE_FRAME_JS, None)
+    left, _top, frame_width, frame_height = active["frame"]
+    assert frame_width > 0.6 * width, (frame_width, width)
+    assert left + frame_width <= width
+    # The sky keeps equal scales: a unit of x and one of y span the same number of pixels.
+    x_span, y_span = active["spans"]
+    assert abs(x_span) / frame_width == pytest.approx(abs(y_span) / frame_height, rel=0.02)
+    if size == (1600, 1000):
+        for selector in ("#completeness", ".bottom-row canvas"):
+            box = page.locator(selector).first.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= height, (selector, box)
     page.close()
