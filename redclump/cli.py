@@ -178,8 +178,12 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
     evaluations = {}
     for networks in _network_sets(args):
-        max_steps = getattr(args, "max_steps", None)
-        extra = {"paper_max_steps": max_steps} if networks == "paper" and max_steps else {}
+        extra: dict[str, Any] = {}
+        if networks == "paper":
+            if getattr(args, "max_steps", None):
+                extra["paper_max_steps"] = args.max_steps
+            if getattr(args, "time_budget", None) is not None:
+                extra["paper_time_budget"] = args.time_budget or None
         try:
             evaluation = pipeline.train(
                 args.workdir,
@@ -474,6 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "full-batch steps at most per network of the paper set (default: 30 million "
                     "training-star steps, e.g. 163 on 185,000 stars; early stopping may end sooner)"
                 ),
+            )
+            p.add_argument(
+                "--time-budget",
+                dest="time_budget",
+                type=float,
+                default=None,
+                help="seconds for all six networks of the paper set (default: 300; 0 = no limit)",
             )
 
     p = sub.add_parser("train", help="train the three MDN stages on the truth set")

@@ -185,10 +185,13 @@ def _training_lines(results: dict[str, dict[str, Any]]) -> list[str]:
             )
         else:
             parts = [
-                f"{stage} {info.get('epochs_run', '?')} epochs ({info.get('steps', 0):,} minibatch steps)"
+                f"{stage} {info['epochs_run']} epochs ({info.get('steps', 0):,} minibatch steps)"
                 for stage, info in evaluation["stages"].items()
+                if "epochs_run" in info  # models trained before epochs were recorded have none
             ]
-            lines.append(f"- Our networks: minibatch Adam, {seconds:.0f} s in all; " + "; ".join(parts) + ".")
+            lines.append(
+                f"- Our networks: minibatch Adam, {seconds:.0f} s in all" + "".join(f"; {p}" for p in parts) + "."
+            )
     return lines
 
 
@@ -253,8 +256,7 @@ def build_report(workdir: Path | str) -> str:
     for name in NETWORK_LABELS:
         if name not in results:
             lines.append(
-                f"- {NETWORK_LABELS[name].capitalize()} networks: not built "
-                f"(`redclump build --networks {name}`)."
+                f"- {NETWORK_LABELS[name].capitalize()} networks: not built (`redclump build --networks {name}`)."
             )
         elif "note" in results[name]:
             lines.append(f"- {NETWORK_LABELS[name].capitalize()} networks: {results[name]['note']}.")
