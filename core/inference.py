@@ -22,12 +22,13 @@ from redclump.data.schema import (
 )
 
 from . import distances
-from .mdn import MixtureDensityNetwork, mixture_summary, mixture_weights, prob_above
+from .mdn import MixtureDensityNetwork, PerTargetMDN, mixture_summary, mixture_weights, prob_above
 
 __all__ = [
     "GIANT_LOGG_MAX",
     "GIANT_TEFF_RANGE",
     "RC_DP_THRESHOLD",
+    "StageModel",
     "StagedModels",
     "Summary",
     "is_giant",
@@ -46,13 +47,17 @@ def is_giant(teff: npt.NDArray[np.floating], logg: npt.NDArray[np.floating]) -> 
     return (logg < GIANT_LOGG_MAX) & (teff > GIANT_TEFF_RANGE[0]) & (teff < GIANT_TEFF_RANGE[1])
 
 
+#: A stage's model: one network for all its targets (ours) or one per target (the authors').
+StageModel = MixtureDensityNetwork | PerTargetMDN
+
+
 @dataclass
 class StagedModels:
     """The three trained stages and the intrinsic-colour relation used for extinction."""
 
-    stage1: MixtureDensityNetwork
-    stage2: MixtureDensityNetwork
-    stage3: MixtureDensityNetwork
+    stage1: StageModel
+    stage2: StageModel
+    stage3: StageModel
     intrinsic_colour: distances.IntrinsicColour | None = None
 
     def check_features(self, frame: pd.DataFrame, *, source: str) -> None:
@@ -70,7 +75,7 @@ BATCH_ROWS = 16_384
 
 
 def predict_mixture(
-    model: MixtureDensityNetwork, features: npt.NDArray[np.float32], *, batch_size: int = BATCH_ROWS
+    model: StageModel, features: npt.NDArray[np.float32], *, batch_size: int = BATCH_ROWS
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mixture logits, means and sigmas for every row, in batches."""
     parts: list[tuple[torch.Tensor, ...]] = []
@@ -96,16 +101,17 @@ class Summary(NamedTuple):
 
 
 def predict_summary(
-    model: MixtureDensityNetwork,
+    model: StageModel,
     features: npt.NDArray[np.float32],
     *,
     threshold: float | None = None,
     keep_mixture: bool = False,
     batch_size: int = BATCH_ROWS,
 ) -> Summary:
-    """Mixture mean and standard deviation per row and target, P(first target > threshold)
-    given ``threshold``, and the mixture itself with ``keep_mixture``; summarised batch by
-    batch, so the mixtures of all rows are never held at once."""
+    """Mixture mean and uncertainty (the model's ``config.uncertainty``) per row and target,
+    P(first target > threshold) given ``threshold``, and the mixture itself with
+    ``keep_mixture``; summarised batch by batch, so the mixtures of all rows are never held at
+    once."""
     n, t, k = len(features), len(model.config.targets), model.config.n_components
     mean = np.empty((n, t), dtype=np.float32)
     std = np.empty((n, t), dtype=np.float32)
@@ -116,7 +122,9 @@ def predict_summary(
             stop = min(start + batch_size, n)
             x = torch.from_numpy(np.require(features[start:stop], np.float32, ["C", "W"]))
             logits, means, sigmas = model.mixture_parameters(x)
-            mean[start:stop], std[start:stop] = mixture_summary(logits, means, sigmas)
+            mean[start:stop], std[start:stop] = mixture_summary(
+                logits, means, sigmas, uncertainty=model.config.uncertainty
+            )
             if above is not None:
                 above[start:stop] = prob_above(logits[:, :1], means[:, :1], sigmas[:, :1], threshold)[:, 0]
             if mixture is not None:

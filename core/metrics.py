@@ -22,9 +22,11 @@ __all__ = [
     "STRATA_BINS",
     "binned_metrics",
     "binned_metrics_2d",
+    "compare_at_equal_completeness",
     "contamination_strata",
     "reweighted_contamination",
     "selection_metrics",
+    "solve_for_completeness",
     "solve_for_contamination",
     "stratum_counts",
     "test_split_truth",
@@ -290,3 +292,156 @@ def solve_for_contamination(
     best = int(np.flatnonzero(ok)[np.argmax(curve["completeness"][ok])])
     cut = base.replace(**{parameter: float(curve["values"][best])})
     return cut, selection_metrics(cut.mask(truth_columns), is_rc)
+
+
+#: Column and comparison behind each threshold of a :class:`Cut` that a solver may move.
+_THRESHOLDS: dict[str, tuple[str, str]] = {
+    "dp_min": ("dp_phot", ">"),
+    "dnu_max": ("dnu_phot", "<"),
+    "teff_min": ("teff_phot", ">"),
+    "p_rc_min": ("p_rc", ">="),
+}
+
+
+def _threshold_for_count(rc_values: FloatArray, pool: FloatArray, op: str, count: int) -> float:
+    """The strictest threshold letting the ``count`` most extreme of ``rc_values`` pass ``op``
+    (ties pass together): half-way to the next value of ``pool`` (every star the rest of the
+    cut keeps) beyond them, so no other star sits between; ``count`` ≥ 1."""
+    if op in (">", ">="):
+        kth = float(np.sort(rc_values)[::-1][count - 1])
+        if op == ">=":
+            return kth
+        below = pool[pool < kth]
+        return 0.5 * (kth + float(below.max())) if below.size else kth - 1.0
+    kth = float(np.sort(rc_values)[count - 1])
+    above = pool[pool > kth]
+    return 0.5 * (kth + float(above.min())) if above.size else kth + 1.0
+
+
+def solve_for_completeness(
+    base: Cut,
+    parameter: str,
+    truth_columns: Any,
+    is_rc: BoolArray,
+    target: float,
+) -> tuple[Cut | None, dict[str, Any]]:
+    """The strictest value of one threshold whose completeness is at least ``target``.
+
+    The other thresholds of ``base`` stay fixed. The threshold is placed half-way between the
+    test-split RC star that still passes and the next one, so the completeness is the smallest
+    reachable value ≥ ``target`` (ties in the column can make it larger).
+
+    Parameters
+    ----------
+    base
+        The cut family, e.g. Tier 2 (Δν < 5.5 µHz) with ΔP_phot > t.
+    parameter
+        ``"dp_min"``, ``"dnu_max"``, ``"teff_min"`` or ``"p_rc_min"``.
+    truth_columns, is_rc
+        Test-split stars (frame or dict of columns) and their RC truth.
+    target
+        Completeness to reach, in [0, 1].
+
+    Returns
+    -------
+    (Cut, dict)
+        The cut and its :func:`selection_metrics`; (None, {"note": …}) when the other
+        thresholds alone keep less than ``target``.
+
+    Examples
+    --------
+    >>> columns = {"dp_phot": np.array([300.0, 250.0, 200.0, 100.0]), "dnu_phot": np.full(4, 4.0)}
+    >>> cut, m = solve_for_completeness(Cut(dnu_max=5.5), "dp_min", columns, np.array([True, True, True, False]), 0.6)
+    >>> cut.dp_min, round(m["completeness"], 3)
+    (225.0, 0.667)
+    """
+    if parameter not in _THRESHOLDS:
+        msg = f"cannot solve for {parameter!r}; use one of {', '.join(_THRESHOLDS)}"
+        raise ValueError(msg)
+    if not 0.0 <= target <= 1.0 or not np.isfinite(target):
+        msg = f"target completeness must be in [0, 1], got {target}"
+        raise ValueError(msg)
+    is_rc = np.asarray(is_rc, dtype=bool)
+    open_cut = base.replace(**{parameter: None})
+    column, op = _THRESHOLDS[parameter]
+    values = np.asarray(truth_columns[column], dtype=np.float64)
+    kept = open_cut.mask(truth_columns) & np.isfinite(values)
+    candidates = kept & is_rc
+    n_rc = int(np.count_nonzero(is_rc))
+    needed = int(np.ceil(target * n_rc - 1e-9))
+    if n_rc == 0 or int(np.count_nonzero(candidates)) < needed:
+        return None, {"note": f"the cut without {parameter} keeps less than completeness {target:g}"}
+    if needed == 0:
+        extreme = np.nanmax(values) if op in (">", ">=") else np.nanmin(values)
+        threshold = float(extreme) + (1.0 if op in (">", ">=") else -1.0)
+    else:
+        threshold = _threshold_for_count(values[candidates], values[kept], op, needed)
+    cut = base.replace(**{parameter: threshold})
+    return cut, selection_metrics(cut.mask(truth_columns), is_rc)
+
+
+def compare_at_equal_completeness(
+    reference_selected: BoolArray,
+    base: Cut,
+    parameter: str,
+    truth_columns: Any,
+    is_rc: BoolArray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    confidence: float = ONE_SIGMA,
+) -> dict[str, Any]:
+    """Contamination of one network set's cut at another selection's completeness.
+
+    The reference (e.g. the authors' networks' Tier 2 on the test split) sets a completeness;
+    ``parameter`` of ``base`` (e.g. our ΔP threshold at Δν < 5.5 µHz) is solved on the same
+    stars for that completeness (:func:`solve_for_completeness`); both contaminations follow.
+    The relative reduction 1 − c_ours / c_reference gets a bootstrap interval over test stars,
+    redoing the solve in each draw, so it carries the uncertainty of both selections and of
+    the matching.
+
+    Parameters
+    ----------
+    reference_selected
+        The reference selection's mask over the same test stars, in the same order.
+    base, parameter, truth_columns, is_rc
+        As in :func:`solve_for_completeness`.
+
+    Returns
+    -------
+    dict
+        ``reference`` and ``matched`` (:func:`selection_metrics` of each), ``cut`` (the solved
+        cut's text), ``threshold``, ``relative_reduction`` with ``relative_reduction_lo``/``_hi``,
+        or a ``note`` when the completeness cannot be matched.
+    """
+    reference_selected = np.asarray(reference_selected, dtype=bool)
+    is_rc = np.asarray(is_rc, dtype=bool)
+    reference = selection_metrics(reference_selected, is_rc, confidence=confidence)
+    out: dict[str, Any] = {"reference": reference}
+    if not np.isfinite(reference["completeness"]) or not reference["contamination"] > 0:
+        out["note"] = "the reference selection has no contamination to compare with"
+        return out
+    cut, solved = solve_for_completeness(base, parameter, truth_columns, is_rc, reference["completeness"])
+    if cut is None:
+        out["note"] = solved["note"]
+        return out
+    matched = selection_metrics(cut.mask(truth_columns), is_rc, confidence=confidence)
+    out.update(matched=matched, cut=cut.text(), threshold=getattr(cut, parameter))
+    out["relative_reduction"] = 1.0 - matched["contamination"] / reference["contamination"]
+    columns = {name: np.asarray(truth_columns[name]) for name in {*cut.required_columns(), _THRESHOLDS[parameter][0]}}
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        pick = rng.integers(0, is_rc.size, size=is_rc.size)
+        sample = {name: values[pick] for name, values in columns.items()}
+        ref = selection_metrics(reference_selected[pick], is_rc[pick])
+        if not np.isfinite(ref["completeness"]) or not ref["contamination"] > 0:
+            continue  # a draw without RC or without contaminants has no ratio
+        drawn_cut, m = solve_for_completeness(base, parameter, sample, is_rc[pick], ref["completeness"])
+        if drawn_cut is not None:
+            draws.append(1.0 - m["contamination"] / ref["contamination"])
+    tail = (1.0 - confidence) / 2.0
+    out["relative_reduction_lo"] = float(np.quantile(draws, tail)) if draws else float("nan")
+    out["relative_reduction_hi"] = float(np.quantile(draws, 1 - tail)) if draws else float("nan")
+    out["n_boot"] = len(draws)
+    return out

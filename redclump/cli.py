@@ -191,42 +191,65 @@ def _bar_factory(desc: str, total: int) -> Any:
     return progress_bar(total, desc, "epoch")
 
 
+def _network_sets(args: argparse.Namespace) -> tuple[str, ...]:
+    """The network sets a command works on: ours by default, ``--networks paper|both``."""
+    choice = getattr(args, "networks", "redclump")
+    return ("redclump", "paper") if choice == "both" else (choice,)
+
+
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from redclump import pipeline
 
-    try:
-        evaluation = pipeline.train(
-            args.workdir,
-            device=args.device,
-            seed=args.train_seed,
-            epochs=args.epochs,
-            force=args.force,
-            progress_factory=_bar_factory,
-        )
-    except pipeline.PipelineError as exc:
-        raise CommandError(str(exc)) from None
-    print(pipeline.format_evaluation(evaluation))
-    return evaluation
+    evaluations = {}
+    for networks in _network_sets(args):
+        extra: dict[str, Any] = {}
+        if networks == "paper":
+            if getattr(args, "max_steps", None):
+                extra["paper_max_steps"] = args.max_steps
+            if getattr(args, "time_budget", None) is not None:
+                extra["paper_time_budget"] = args.time_budget or None
+        try:
+            evaluation = pipeline.train(
+                args.workdir,
+                networks=networks,
+                device=args.device,
+                seed=args.train_seed,
+                epochs=args.epochs,
+                force=args.force,
+                progress_factory=_bar_factory,
+                **extra,
+            )
+        except pipeline.PipelineError as exc:
+            raise CommandError(str(exc)) from None
+        print(pipeline.format_evaluation(evaluation))
+        evaluations[networks] = evaluation
+    return evaluations
 
 
 def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
     from redclump import pipeline
 
     n_parts = len(list((args.workdir / "input").glob("*.parquet")))
-    try:
-        with (
-            dask_client(args.workers, args.scheduler) as client,
-            progress_bar(n_parts, "infer partitions", "part") as bar,
-        ):
-            summary = pipeline.infer(args.workdir, client=client, force=args.force, progress=bar.update)
-    except pipeline.PipelineError as exc:
-        raise CommandError(str(exc)) from None
-    print(
-        f"infer: {summary['rows']:,} stars → {summary['giants']:,} giants in the catalogue "
-        f"(tier 1 {summary['tier1']:,}, tier 2 {summary['tier2']:,}); {summary['bad_input']:,} rows with "
-        f"non-finite inputs skipped; {summary['seconds']:.1f} s"
-    )
-    return summary
+    summaries = {}
+    for networks in _network_sets(args):
+        try:
+            with (
+                dask_client(args.workers, args.scheduler) as client,
+                progress_bar(n_parts, f"infer partitions ({networks})", "part") as bar,
+            ):
+                summary = pipeline.infer(
+                    args.workdir, networks=networks, client=client, force=args.force, progress=bar.update
+                )
+        except pipeline.PipelineError as exc:
+            raise CommandError(str(exc)) from None
+        where = pipeline.network_paths(args.workdir, networks).catalogue.name
+        print(
+            f"infer ({networks} networks): {summary['rows']:,} stars → {summary['giants']:,} giants in {where}/ "
+            f"(tier 1 {summary['tier1']:,}, tier 2 {summary['tier2']:,}); {summary['bad_input']:,} rows with "
+            f"non-finite inputs skipped; {summary['seconds']:.1f} s"
+        )
+        summaries[networks] = summary
+    return summaries
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -415,6 +438,23 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
     return {name: numbers for name, (_fig, numbers) in made.items()}
 
 
+def cmd_report(args: argparse.Namespace) -> str:
+    from redclump import report
+
+    if args.out is not None and args.out.exists() and not args.overwrite:
+        raise CommandError(f"{args.out} exists; pass --overwrite to replace it")
+    try:
+        text = report.build_report(args.workdir)
+    except report.ReportError as exc:
+        raise CommandError(str(exc)) from None
+    if args.out is None:
+        print(text)
+    else:
+        report.write_report(text, args.out)
+        print(f"report: written to {args.out}")
+    return text
+
+
 def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     from redclump.data import ingest
 
@@ -484,20 +524,52 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--train-seed", dest="train_seed", type=_seed, default=0, help="training seed")
 
+    def add_networks_option(p: argparse.ArgumentParser, *, train: bool) -> None:
+        p.add_argument(
+            "--networks",
+            choices=("redclump", "paper", "both"),
+            default="redclump",
+            help=(
+                "network set: ours (redclump, default: models/, catalogue/), the authors' "
+                "(paper: models_paper/, catalogue_paper/) or both"
+            ),
+        )
+        if train:
+            p.add_argument(
+                "--max-steps",
+                dest="max_steps",
+                type=_positive_int,
+                default=None,
+                help=(
+                    "full-batch steps at most per network of the paper set (default: 30 million "
+                    "training-star steps, e.g. 163 on 185,000 stars; early stopping may end sooner)"
+                ),
+            )
+            p.add_argument(
+                "--time-budget",
+                dest="time_budget",
+                type=float,
+                default=None,
+                help="seconds for all six networks of the paper set (default: 300; 0 = no limit)",
+            )
+
     p = sub.add_parser("train", help="train the three MDN stages on the truth set")
     _add_common(p)
     add_train_options(p)
+    add_networks_option(p, train=True)
     p.add_argument("--force", action="store_true", help="retrain even if up to date")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("infer", help="predict every input star and write the catalogue")
     _add_common(p)
+    add_networks_option(p, train=False)
     p.add_argument("--force", action="store_true", help="rebuild even if up to date")
     p.set_defaults(func=cmd_infer)
 
     p = sub.add_parser("build", help="mock → train → infer, skipping steps that are up to date")
     _add_common(p)
     add_train_options(p)
+    add_networks_option(p, train=True)
     p.add_argument("--stars", type=_positive_int, default=DEFAULT_STARS, help="simulated stars for the mock")
     p.add_argument("--seed", type=_seed, default=42, help="mock random seed")
     p.add_argument("--partition-size", type=_positive_int, default=1_000_000, help=argparse.SUPPRESS)
@@ -564,6 +636,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
     p.add_argument("--append", action="store_true", help="add the file as one more partition (many archive pieces)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "report", help="both network sets beside the paper: precisions and Table 1 (markdown, for the README)"
+    )
+    p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
+    p.add_argument("--out", type=Path, default=None, help="write the markdown here (default: print it)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
     _add_common(p)

@@ -16,22 +16,33 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 
 import redclump
-from redclump.core import distances, metrics
-from redclump.core.inference import StagedModels, is_giant, predict_catalogue
-from redclump.core.mdn import MDNConfig, MixtureDensityNetwork
+from redclump.core import distances, metrics, networks as network_sets
+from redclump.core.inference import StagedModels, StageModel, is_giant, predict_catalogue
+from redclump.core.mdn import MDNConfig, MixtureDensityNetwork, PerTargetMDN
 from redclump.core.selection import Cut
-from redclump.core.training import evaluate, fingerprint, train_mdn
+from redclump.core.training import evaluate, fingerprint, train_full_batch, train_mdn
 from redclump.data import atomic, export
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
 
-__all__ = ["PAPER_PRECISION", "ModelError", "PipelineError", "infer", "load_models", "select", "selection", "train"]
+__all__ = [
+    "PAPER_PRECISION",
+    "ModelError",
+    "NetworkPaths",
+    "PipelineError",
+    "infer",
+    "load_models",
+    "network_paths",
+    "select",
+    "selection",
+    "train",
+]
 
 log = logging.getLogger("redclump")
 
@@ -39,6 +50,31 @@ log = logging.getLogger("redclump")
 PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 STAGES = ("stage1", "stage2", "stage3")
 STAGE_TARGETS = (("teff", "logg"), ("teff", "logg"), ("deltap", "deltanu"))
+#: The authors' networks: a wall-clock limit in seconds for all six, a safety net for slow or
+#: busy machines (each network gets the time its predecessors left, shared among those still
+#: to train); the steps themselves come from core.networks.paper_max_steps.
+PAPER_TIME_BUDGET = 300.0
+
+
+class NetworkPaths(NamedTuple):
+    """Where one network set's models, catalogue and scored truth set live in a work folder."""
+
+    models: Path
+    catalogue: Path
+    scored: Path
+
+
+def network_paths(workdir: Path | str, networks: str = "redclump") -> NetworkPaths:
+    """``models/``, ``catalogue/`` and ``truthset_scored.parquet`` for our networks (the app's),
+    ``models_paper/``, ``catalogue_paper/`` and ``truthset_scored_paper.parquet`` for the authors'."""
+    if networks not in network_sets.NETWORK_SETS:
+        msg = f"unknown network set {networks!r} (use one of {', '.join(network_sets.NETWORK_SETS)})"
+        raise PipelineError(msg)
+    workdir = Path(workdir)
+    suffix = "" if networks == "redclump" else f"_{networks}"
+    return NetworkPaths(
+        workdir / f"models{suffix}", workdir / f"catalogue{suffix}", workdir / f"truthset_scored{suffix}.parquet"
+    )
 
 
 class PipelineError(RuntimeError):
@@ -85,38 +121,51 @@ def _read_truthset(workdir: Path) -> pd.DataFrame:
     return truth
 
 
-def save_model(model: MixtureDensityNetwork, path: Path, metadata: dict[str, Any]) -> None:
+def save_model(model: StageModel, path: Path, metadata: dict[str, Any]) -> None:
+    """One file per stage, self-contained: config(s), weights and scaling buffers, metadata.
+    A :class:`PerTargetMDN` is stored as its member networks, in target order."""
     tmp = path.with_suffix(".tmp")
-    torch.save(
-        {
-            "format": "redclump-mdn-1",
-            "config": model.config.to_dict(),
-            "state_dict": model.state_dict(),
-            "metadata": metadata,
-        },
-        tmp,
-    )
+    if isinstance(model, PerTargetMDN):
+        bundle: dict[str, Any] = {
+            "format": "redclump-mdn-set-1",
+            "networks": [{"config": net.config.to_dict(), "state_dict": net.state_dict()} for net in model.networks],
+        }
+    else:
+        bundle = {"format": "redclump-mdn-1", "config": model.config.to_dict(), "state_dict": model.state_dict()}
+    torch.save({**bundle, "metadata": metadata}, tmp)
     os.replace(tmp, path)
 
 
-def load_model(path: Path) -> MixtureDensityNetwork:
+def _network_from(entry: dict[str, Any]) -> MixtureDensityNetwork:
+    model = MixtureDensityNetwork(MDNConfig.from_dict(entry["config"]))
+    model.load_state_dict(entry["state_dict"])
+    return model
+
+
+def load_model(path: Path) -> StageModel:
     if not path.exists():
         msg = f"model file {path} is missing: run `redclump train`"
         raise ModelError(msg)
     try:
         bundle = torch.load(path, map_location="cpu", weights_only=True)
-        if bundle.get("format") != "redclump-mdn-1":
+        if bundle.get("format") == "redclump-mdn-1":
+            model: StageModel = _network_from(bundle)
+        elif bundle.get("format") == "redclump-mdn-set-1":
+            model = PerTargetMDN([_network_from(entry) for entry in bundle["networks"]])
+        else:
             raise KeyError("format")
-        model = MixtureDensityNetwork(MDNConfig.from_dict(bundle["config"]))
-        model.load_state_dict(bundle["state_dict"])
     except Exception as exc:  # any failure to read is the same problem for the user
         msg = f"model file {path} is corrupt or not a redclump model ({type(exc).__name__}); rerun `redclump train`"
         raise ModelError(msg) from None
     return model.eval()
 
 
-def load_models(workdir: Path | str) -> StagedModels:
-    model_dir = Path(workdir) / "models"
+def load_models(workdir: Path | str, networks: str = "redclump") -> StagedModels:
+    """The trained stages of a network set (``networks``: "redclump" or "paper")."""
+    return _load_model_dir(network_paths(workdir, networks).models)
+
+
+def _load_model_dir(model_dir: Path) -> StagedModels:
     stages = [load_model(model_dir / f"{stage}.pt") for stage in STAGES]
     colour_path = model_dir / "intrinsic_colour.json"
     for stage, model, targets in zip(STAGES, stages, STAGE_TARGETS, strict=True):
@@ -161,24 +210,43 @@ def _stage_data(truth: pd.DataFrame, stage: str) -> tuple[pd.DataFrame, tuple[st
 def train(
     workdir: Path,
     *,
+    networks: str = "redclump",
     device: str = "cpu",
     seed: int = 0,
     epochs: int = 200,
     force: bool = False,
     progress_factory: Callable[[str, int], Any] | None = None,
+    paper_max_steps: int | None = None,
+    paper_time_budget: float | None = PAPER_TIME_BUDGET,
+    paper_rates: str = "budget",
 ) -> dict[str, Any]:
-    """Train the three stages on the truth set's train split (early stopping on valid), fit the
-    intrinsic-colour relation, and evaluate on the test split. Returns the evaluation."""
+    """Train the three stages of a network set on the truth set's train split (early stopping
+    on valid), fit the intrinsic-colour relation, and evaluate on the test split. Returns the
+    evaluation.
+
+    ``networks="redclump"`` (ours, into ``models/``; ``epochs`` caps each stage) or ``"paper"``
+    (the authors' six full-batch networks, :mod:`redclump.core.networks`, into
+    ``models_paper/``; each network takes at most ``paper_max_steps`` full-batch steps, by
+    default :func:`redclump.core.networks.paper_max_steps` of its training-set size, all six
+    at most ``paper_time_budget`` seconds, and ``paper_rates`` picks the learning-rate schedule,
+    :func:`redclump.core.networks.paper_schedule`). The steps each network took are in its
+    metadata and in the evaluation."""
     workdir = Path(workdir)
     truth_path = workdir / "truthset.parquet"
+    model_dir = network_paths(workdir, networks).models
     truth = _read_truthset(workdir)
-    model_dir = workdir / "models"
-    settings = {
+    settings: dict[str, Any] = {
         "truthset_sha256": _file_digest(truth_path),
         "seed": seed,
         "epochs": epochs,
         "version": redclump.__version__,
     }
+    if networks == "paper":
+        # Ours keep the settings they always had, so an existing build stays up to date.
+        del settings["epochs"]
+        settings.update(
+            networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates
+        )
     manifest_path = model_dir / "_manifest.json"
     if not force and _manifest_settings(manifest_path) == settings:
         try:
@@ -191,13 +259,12 @@ def train(
     if device == "cuda" and not torch.cuda.is_available():
         msg = "--device cuda requested but no CUDA device is available"
         raise PipelineError(msg)
-    tmp_dir = workdir / f".models.tmp-{os.getpid()}"
+    tmp_dir = workdir / f".{model_dir.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
     start = time.perf_counter()
-    evaluation: dict[str, Any] = {"paper": PAPER_PRECISION, "stages": {}}
-    trained: dict[str, MixtureDensityNetwork] = {}
-    components = {"stage1": 2, "stage2": 2, "stage3": 3}
+    evaluation: dict[str, Any] = {"networks": networks, "paper": PAPER_PRECISION, "stages": {}}
+    trained: dict[str, StageModel] = {}
     try:
         for stage in STAGES:
             rows, targets = _stage_data(truth, stage)
@@ -208,46 +275,43 @@ def train(
                     f"{truth_path}: {stage} has an empty split ({', '.join(f'{k} {len(v)}' for k, v in parts.items())})"
                 )
                 raise PipelineError(msg)
-            config = MDNConfig(features=FEATURES, targets=targets, n_components=components[stage])
             x = {s: p[list(FEATURES)].to_numpy(np.float32) for s, p in parts.items()}
             y = {s: p[list(targets)].to_numpy(np.float32) for s, p in parts.items()}
-            bar = progress_factory(f"train {stage} ({', '.join(targets)})", epochs) if progress_factory else None
-
-            def report(epoch: int, train_loss: float, valid_loss: float, bar: Any = bar) -> None:
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(train=f"{train_loss:.3f}", valid=f"{valid_loss:.3f}")
-
-            result = train_mdn(
-                config,
-                x["train"],
-                y["train"],
-                x["valid"],
-                y["valid"],
-                seed=seed,
-                epochs=epochs,
-                device=device,
-                progress=report,
-            )
-            if bar is not None:
-                bar.close()
-            trained[stage] = result.model
+            if networks == "paper":
+                left = None if paper_time_budget is None else paper_time_budget - (time.perf_counter() - start)
+                model, record = _train_paper_stage(
+                    stage,
+                    x,
+                    y,
+                    seed=seed,
+                    device=device,
+                    max_steps=paper_max_steps,
+                    time_left=left,
+                    rates=paper_rates,
+                    progress_factory=progress_factory,
+                )
+            else:
+                model, record = _train_redclump_stage(
+                    stage, x, y, seed=seed, device=device, epochs=epochs, progress_factory=progress_factory
+                )
+            trained[stage] = model
             metadata = {
                 "stage": stage,
+                "networks": networks,
                 "features": list(FEATURES),
                 "targets": list(targets),
                 "train_sha256": fingerprint(x["train"], y["train"]),
                 "n_train": len(x["train"]),
                 "n_valid": len(x["valid"]),
-                "best_epoch": result.best_epoch,
+                **record,
                 "versions": _versions(),
                 "truthset": str(truth_path),
             }
-            save_model(result.model, tmp_dir / f"{stage}.pt", metadata)
+            save_model(model, tmp_dir / f"{stage}.pt", metadata)
             evaluation["stages"][stage] = {
                 "n_test": len(x["test"]),
-                "best_epoch": result.best_epoch,
-                "targets": evaluate(result.model, x["test"], y["test"]),
+                **record,
+                "targets": evaluate(model, x["test"], y["test"]),
             }
         models = StagedModels(trained["stage1"], trained["stage2"], trained["stage3"])
         scored = predict_catalogue(models, truth, giants_only=True, source=str(truth_path))
@@ -270,6 +334,130 @@ def train(
     return evaluation
 
 
+def _progress_bar(progress_factory: Callable[[str, int], Any] | None, desc: str, total: int) -> Any:
+    return progress_factory(desc, total) if progress_factory else None
+
+
+def _train_redclump_stage(
+    stage: str,
+    x: dict[str, np.ndarray],
+    y: dict[str, np.ndarray],
+    *,
+    seed: int,
+    device: str,
+    epochs: int,
+    progress_factory: Callable[[str, int], Any] | None,
+) -> tuple[StageModel, dict[str, Any]]:
+    config = network_sets.redclump_config(stage)
+    bar = _progress_bar(progress_factory, f"train {stage} ({', '.join(config.targets)})", epochs)
+
+    def report(epoch: int, train_loss: float, valid_loss: float) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(train=f"{train_loss:.3f}", valid=f"{valid_loss:.3f}")
+
+    result = train_mdn(
+        config, x["train"], y["train"], x["valid"], y["valid"], seed=seed, epochs=epochs, device=device, progress=report
+    )
+    if bar is not None:
+        bar.close()
+    record = {
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.valid_loss),
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+    }
+    return result.model, record
+
+
+def _train_paper_stage(
+    stage: str,
+    x: dict[str, np.ndarray],
+    y: dict[str, np.ndarray],
+    *,
+    seed: int,
+    device: str,
+    max_steps: int | None,
+    time_left: float | None,
+    rates: str,
+    progress_factory: Callable[[str, int], Any] | None,
+) -> tuple[StageModel, dict[str, Any]]:
+    papers = network_sets.PAPER_NETWORKS[stage]
+    still_to_train = len(network_sets.PAPER_NETWORKS) * 2 - STAGES.index(stage) * 2
+    bars: dict[str, Any] = {}
+
+    def report(target: str, step: int, train_loss: float, valid_loss: float) -> None:
+        if progress_factory is None:
+            return
+        if target not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[target] = progress_factory(f"train {stage} {target} (paper, full batch)", steps[target])
+        bar = bars[target]
+        bar.update(step - bar.n)
+        bar.set_postfix(train=f"{train_loss:.3f}", valid=f"{valid_loss:.3f}")
+
+    results = []
+    schedules = []
+    drawn = []
+    steps: dict[str, int] = {}
+    stage_start = time.perf_counter()
+    for j, net in enumerate(papers):
+        # The authors' num_train: a seeded random draw of the train split (all of it if smaller).
+        pick = np.random.default_rng(seed + j).permutation(len(x["train"]))[: net.n_train]
+        pick.sort()
+        drawn.append(len(pick))
+        steps[net.target] = max_steps or network_sets.paper_max_steps(len(pick))
+        # Each network may use the time really left, shared among those still to train.
+        budget = (
+            None
+            if time_left is None
+            else max(time_left - (time.perf_counter() - stage_start), 1.0) / (still_to_train - j)
+        )
+        schedule = network_sets.paper_schedule(
+            net,
+            rates=rates,  # type: ignore[arg-type]
+            max_steps=steps[net.target],
+            time_budget=budget,
+        )
+        result = train_full_batch(
+            network_sets.paper_config(net),
+            x["train"][pick],
+            y["train"][pick, j : j + 1],
+            x["valid"],
+            y["valid"][:, j : j + 1],
+            schedule=schedule,
+            seed=seed + j,
+            device=device,
+            progress=lambda step, tl, vl, target=net.target: report(target, step, tl, vl),
+        )
+        results.append(result)
+        schedules.append(schedule)
+    for bar in bars.values():
+        bar.close()
+    record = {
+        "per_target": {
+            net.target: {
+                "script": net.script,
+                "n_components": net.n_components,
+                "rates": rates,
+                "learning_rate": schedule.learning_rate,
+                "decay_rate": schedule.decay_rate,
+                "decay_steps": schedule.decay_steps,
+                "script_learning_rate": net.learning_rate,
+                "max_steps": steps[net.target],
+                "n_train": n_train,
+                "steps": result.steps,
+                "best_step": result.best_epoch,
+                "stop_reason": result.stop_reason,
+            }
+            for net, result, n_train, schedule in zip(papers, results, drawn, schedules, strict=True)
+        },
+        "steps": sum(result.steps for result in results),
+    }
+    return PerTargetMDN([result.model for result in results]), record
+
+
 def format_evaluation(evaluation: dict[str, Any]) -> str:
     lines = ["held-out test split: bias, scatter (robust), 1σ/2σ coverage; paper's scatter beside"]
     for stage, info in evaluation["stages"].items():
@@ -285,7 +473,7 @@ def format_evaluation(evaluation: dict[str, Any]) -> str:
 
 def _infer_partition(model_dir: str, in_path: str, out_path: str) -> dict[str, int]:
     torch.set_num_threads(1)
-    models = load_models(Path(model_dir).parent)
+    models = _load_model_dir(Path(model_dir))
     frame = pd.read_parquet(in_path)
     wrong = [c for c in FEATURES if c in frame and not pd.api.types.is_numeric_dtype(frame[c])]
     if wrong:
@@ -310,28 +498,36 @@ def _infer_partition(model_dir: str, in_path: str, out_path: str) -> dict[str, i
 
 
 def infer(
-    workdir: Path, *, client: Any = None, force: bool = False, progress: Callable[[int], None] | None = None
+    workdir: Path,
+    *,
+    networks: str = "redclump",
+    client: Any = None,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run every stage and the distances over ``workdir/input/`` into ``workdir/catalogue/``,
-    and score the truth set into ``workdir/truthset_scored.parquet``."""
+    and score the truth set into ``workdir/truthset_scored.parquet``; with
+    ``networks="paper"``, the authors' networks from ``models_paper/`` into
+    ``catalogue_paper/`` and ``truthset_scored_paper.parquet`` (:func:`network_paths`)."""
     workdir = Path(workdir)
+    paths = network_paths(workdir, networks)
     inputs = sorted((workdir / "input").glob("*.parquet"))
     if not inputs:
         msg = f"no input partitions in {workdir / 'input'}: run `redclump mock` first"
         raise PipelineError(msg)
-    model_dir = workdir / "models"
-    models = load_models(workdir)  # fail early on missing or corrupt models
+    model_dir = paths.models
+    models = _load_model_dir(model_dir)  # fail early on missing or corrupt models
     settings = {
         "models": _file_digest(model_dir / "_manifest.json") if (model_dir / "_manifest.json").exists() else None,
         "input": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs],
     }
-    manifest_path = workdir / "catalogue" / "_manifest.json"
+    manifest_path = paths.catalogue / "_manifest.json"
     if not force and _manifest_settings(manifest_path) == settings:
-        log.info("catalogue in %s is up to date (use --force to rebuild)", workdir / "catalogue")
+        log.info("catalogue in %s is up to date (use --force to rebuild)", paths.catalogue)
         return json.loads(manifest_path.read_text())["summary"]
     start = time.perf_counter()
-    tmp_dir = workdir / f".catalogue.tmp-{os.getpid()}"
-    scored_tmp = workdir / f".truthset_scored.tmp-{os.getpid()}.parquet"
+    tmp_dir = workdir / f".{paths.catalogue.name}.tmp-{os.getpid()}"
+    scored_tmp = workdir / f".{paths.scored.stem}.tmp-{os.getpid()}.parquet"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir()
     jobs = [(str(model_dir), str(p), str(tmp_dir / p.name)) for p in inputs]
@@ -357,8 +553,8 @@ def infer(
         summary["seconds"] = time.perf_counter() - start
         summary["stars_per_second"] = summary["rows"] / summary["seconds"]
         (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings, "summary": summary}, indent=2))
-        os.replace(scored_tmp, workdir / "truthset_scored.parquet")
-        atomic.replace_dir(tmp_dir, workdir / "catalogue")
+        os.replace(scored_tmp, paths.scored)
+        atomic.replace_dir(tmp_dir, paths.catalogue)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         scored_tmp.unlink(missing_ok=True)

@@ -1,0 +1,108 @@
+"""Both network sets on a tiny build: `build --networks both`, then `report`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from redclump.core.mdn import PerTargetMDN
+from redclump.core.selection import TIER2
+
+from redclump import cli, pipeline, report
+
+MAX_STEPS = 150
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("both")
+    args = ["build", "--workdir", str(workdir), "--stars", "300000", "--truth-fraction", "0.5", "--workers", "1"]
+    assert cli.main([*args, "--networks", "both", "--epochs", "6", "--max-steps", str(MAX_STEPS)]) == 0
+    return workdir
+
+
+def test_both_sets_go_to_their_own_folders(both: Path) -> None:
+    for networks, name in (("redclump", ""), ("paper", "_paper")):
+        paths = pipeline.network_paths(both, networks)
+        assert paths.models == both / f"models{name}" and paths.catalogue == both / f"catalogue{name}"
+        assert (paths.models / "evaluation.json").exists() and (paths.catalogue / "_manifest.json").exists()
+        assert paths.scored.exists()
+    ours, theirs = pipeline.load_models(both), pipeline.load_models(both, "paper")
+    assert not isinstance(ours.stage3, PerTargetMDN) and ours.stage3.config.n_components == 3
+    assert isinstance(theirs.stage3, PerTargetMDN)
+    assert [n.config.n_components for n in theirs.stage3.networks] == [2, 1]
+    assert [n.config.hidden for n in theirs.stage1.networks] == [(32, 24, 16, 8)] * 2
+    # The two catalogues hold the same stars' inputs but different predictions.
+    cat = pd.read_parquet(both / "catalogue_paper")
+    assert cat["dnu_mix_w1"].eq(0).all()  # Δν has K = 1, padded with a zero-weight component
+    assert not np.allclose(pd.read_parquet(both / "catalogue")["dp_phot"].median(), cat["dp_phot"].median())
+
+
+def test_steps_are_recorded_in_metadata_and_evaluation(both: Path) -> None:
+    evaluation = json.loads((both / "models_paper" / "evaluation.json").read_text())
+    assert evaluation["networks"] == "paper"
+    records = {(s, t): r for s, info in evaluation["stages"].items() for t, r in info["per_target"].items()}
+    assert len(records) == 6
+    for record in records.values():
+        assert 0 < record["steps"] <= MAX_STEPS and record["stop_reason"] in ("converged", "max_steps", "time_budget")
+        assert 0 < record["best_step"] <= record["steps"]
+    assert records[("stage3", "deltap")]["n_components"] == 2
+    meta = torch.load(both / "models_paper" / "stage3.pt", weights_only=True)["metadata"]
+    assert meta["per_target"]["deltap"]["steps"] == records[("stage3", "deltap")]["steps"]
+    ours = json.loads((both / "models" / "evaluation.json").read_text())
+    assert ours["networks"] == "redclump" and all(info["steps"] > 0 for info in ours["stages"].values())
+
+
+def test_up_to_date_sets_are_skipped(both: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = (both / "models_paper" / "stage1.pt").stat().st_mtime_ns
+    args = ["--workdir", str(both), "--networks", "paper", "--workers", "1"]
+    assert cli.main(["train", *args, "--max-steps", str(MAX_STEPS)]) == 0
+    assert cli.main(["infer", *args]) == 0
+    assert (both / "models_paper" / "stage1.pt").stat().st_mtime_ns == before
+    assert "catalogue_paper/" in capsys.readouterr().out
+
+
+def test_report_puts_both_sets_beside_the_paper(both: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    assert cli.main(["report", "--workdir", str(both), "--out", str(out)]) == 0
+    text = out.read_text()
+    for sample in ("Tier 1", "Tier 2", r"\|b\| > 30°", "P(RC) ≥ 0.5"):
+        for label in ("ours", "authors'"):
+            assert f"| {sample} | {label} |" in text, (sample, label)
+    for parameter in ("Teff (giants)", "log g (giants)", "ΔP", "Δν"):
+        assert f"| {parameter} | ours |" in text and f"| {parameter} | authors' |" in text
+    assert "2.6M, 33 %, 94 %" in text and "±80 s" in text and "±153 K" in text
+    # The catalogue sizes are the catalogues' own Tier 2 counts.
+    for label, folder in (("ours", "catalogue"), ("authors'", "catalogue_paper")):
+        n = int(TIER2.mask(pd.read_parquet(both / folder)).sum())
+        assert f"| Tier 2 | {label} | {n:,} |" in text
+    # Test-split numbers are those of core.metrics on each set's own scored truth set.
+    for label, name in (("ours", ""), ("authors'", "_paper")):
+        test, is_rc = pipeline.test_split_truth(pd.read_parquet(both / f"truthset_scored{name}.parquet"))
+        catalogue = pd.read_parquet(both / f"catalogue{name}")
+        for sample, cut in report.SAMPLES.items():
+            stats = report.metrics.selection_metrics(cut.mask(test), is_rc)
+            row = f"| {sample.replace('|', chr(92) + '|')} | {label} | {int(cut.mask(catalogue).sum()):,} | "
+            row += report._pct(stats["contamination"], stats["contamination_lo"], stats["contamination_hi"])
+            assert row in text, row
+    assert re.search(r"Our networks, with the ΔP threshold solved .* % lower \[-?\d+, -?\d+\]", text)
+    assert "steps (best" in text and "10⁶ full-batch steps" in text
+    # No silent overwrite.
+    assert cli.main(["report", "--workdir", str(both), "--out", str(out)]) == 2
+
+
+def test_report_with_one_set_says_what_is_missing(both: Path, tmp_path: Path) -> None:
+    import shutil
+
+    only_ours = tmp_path / "w"
+    shutil.copytree(both, only_ours, ignore=shutil.ignore_patterns("*_paper*", "input"))
+    text = report.build_report(only_ours)
+    assert "| Tier 2 | ours |" in text and "| Tier 2 | authors' |" not in text
+    assert "Authors' networks: not built" in text and "Needs both network sets" in text
+    with pytest.raises(report.ReportError, match="no trained networks"):
+        report.build_report(tmp_path / "empty")
