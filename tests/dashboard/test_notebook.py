@@ -41,7 +41,11 @@ def test_the_docs_notebook_runs(tmp_path: Path) -> None:
     nbclient = pytest.importorskip("nbclient")
     notebook = nbformat.read(ROOT / "docs" / "notebook.ipynb", as_version=4)
     client = nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        notebook,
+        timeout=600,
+        startup_timeout=300,  # a loaded 2-core machine starts the kernel slowly
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()
     outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
