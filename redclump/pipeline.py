@@ -47,10 +47,11 @@ log = logging.getLogger("redclump")
 #: Held-out precision reported by Lucey et al. (2020).
 PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 STAGES = ("stage1", "stage2", "stage3")
-#: The authors' networks: a wall-clock limit in seconds for all six, a safety net for slow or
-#: busy machines (each network gets the time its predecessors left, shared among those still
-#: to train); the steps themselves come from core.networks.paper_max_steps.
-PAPER_TIME_BUDGET = 300.0
+#: The authors' networks: an optional wall-clock limit in seconds for all six (each network
+#: gets the time its predecessors left, shared among those still to train). None by default:
+#: the steps come from core.networks.paper_max_steps, a fixed amount of work, so the same data
+#: and seed give the same networks on any machine; a clock would make them depend on its load.
+PAPER_TIME_BUDGET: float | None = None
 
 
 class NetworkPaths(NamedTuple):

@@ -153,9 +153,12 @@ def test_chunked_full_batch_gradient_equals_the_whole_batch_one() -> None:
     x, y = _photometry(1000, 6)
     config = networks.paper_config(networks.PAPER_NETWORKS["stage3"][0])
     whole = FullBatchSchedule(learning_rate=1e-2, max_steps=5, eval_every=5, chunk_rows=1000)
-    chunked = dataclasses.replace(whole, chunk_rows=96)
+    # A generous time budget must not end training early.
+    chunked = dataclasses.replace(whole, chunk_rows=96, time_budget=600.0)
     a = train_full_batch(config, x, y[:, :1], x, y[:, :1], schedule=whole, seed=2).model.state_dict()
-    b = train_full_batch(config, x, y[:, :1], x, y[:, :1], schedule=chunked, seed=2).model.state_dict()
+    result = train_full_batch(config, x, y[:, :1], x, y[:, :1], schedule=chunked, seed=2)
+    assert (result.steps, result.stop_reason) == (5, "max_steps")
+    b = result.model.state_dict()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
 
