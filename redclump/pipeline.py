@@ -23,7 +23,8 @@ import pandas as pd
 import torch
 
 import redclump
-from redclump.core import distances, metrics, networks as network_sets
+from redclump.core import distances, metrics
+from redclump.core import networks as network_sets
 from redclump.core.inference import StagedModels, StageModel, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork, PerTargetMDN
 from redclump.core.selection import Cut
@@ -222,9 +223,7 @@ def train(
     if networks == "paper":
         # Ours keep the settings they always had, so an existing build stays up to date.
         del settings["epochs"]
-        settings.update(
-            networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates
-        )
+        settings.update(networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates)
     manifest_path = model_dir / "_manifest.json"
     if not force and manifest_path.exists() and json.loads(manifest_path.read_text()).get("settings") == settings:
         log.info("models in %s are up to date (use --force to retrain)", model_dir)

@@ -227,8 +227,9 @@ def _equal_completeness(results: dict[str, dict[str, Any]]) -> list[str]:
     if "note" in comparison:
         return [f"Not computable: {comparison['note']}."]
     matched = comparison["matched"]
+    reference_completeness = _pct(ref["completeness"], ref["completeness_lo"], ref["completeness_hi"])
     return [
-        f"The authors' networks' Tier 2 keeps {_pct(ref['completeness'], ref['completeness_lo'], ref['completeness_hi'])} "
+        f"The authors' networks' Tier 2 keeps {reference_completeness} "
         f"of the test-split RC at {_pct(ref['contamination'], ref['contamination_lo'], ref['contamination_hi'])} "
         "contamination. Our networks, with the ΔP threshold solved on the same test stars for that completeness "
         f"at Δν < 5.5 µHz (`{comparison['cut']}`), keep "
@@ -253,8 +254,7 @@ def build_report(workdir: Path | str) -> str:
     for name in NETWORK_LABELS:
         if name not in results:
             lines.append(
-                f"- {NETWORK_LABELS[name].capitalize()} networks: not built "
-                f"(`redclump build --networks {name}`)."
+                f"- {NETWORK_LABELS[name].capitalize()} networks: not built (`redclump build --networks {name}`)."
             )
         elif "note" in results[name]:
             lines.append(f"- {NETWORK_LABELS[name].capitalize()} networks: {results[name]['note']}.")

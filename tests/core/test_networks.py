@@ -50,7 +50,10 @@ def test_paper_networks_have_the_authors_layers_activation_and_k() -> None:
             assert (model.head.in_features, model.head.out_features) == (8, 3 * k)
             # Glorot-uniform weights, zero biases (TensorFlow's dense-layer default).
             bound = math.sqrt(6 / (14 + 32))
-            assert float(linears[0].weight.detach().abs().max()) <= bound and float(linears[0].bias.detach().abs().max()) == 0.0
+            assert (
+                float(linears[0].weight.detach().abs().max()) <= bound
+                and float(linears[0].bias.detach().abs().max()) == 0.0
+            )
             seen.add((stage, net.target))
     assert len(seen) == 6
 
@@ -129,7 +132,9 @@ def test_full_batch_training_reduces_the_loss_and_stops_early() -> None:
     with torch.no_grad():
         kept = float(-result.model(torch.as_tensor(xv)).log_prob(torch.as_tensor(yv[:, 1:])).mean())
     assert kept == pytest.approx(min(result.valid_loss), abs=1e-4)
-    short = train_full_batch(config, x, y[:, 1:], xv, yv[:, 1:], schedule=dataclasses.replace(schedule, time_budget=0.0))
+    short = train_full_batch(
+        config, x, y[:, 1:], xv, yv[:, 1:], schedule=dataclasses.replace(schedule, time_budget=0.0)
+    )
     assert short.stop_reason == "time_budget" and short.steps == 1
 
 
