@@ -23,7 +23,8 @@ import pandas as pd
 import torch
 
 import redclump
-from redclump.core import distances, metrics, networks as network_sets
+from redclump.core import distances, metrics
+from redclump.core import networks as network_sets
 from redclump.core.inference import StagedModels, StageModel, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork, PerTargetMDN
 from redclump.core.selection import Cut
@@ -47,10 +48,11 @@ log = logging.getLogger("redclump")
 #: Held-out precision reported by Lucey et al. (2020).
 PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 STAGES = ("stage1", "stage2", "stage3")
-#: The authors' networks: a wall-clock limit in seconds for all six, a safety net for slow or
-#: busy machines (each network gets the time its predecessors left, shared among those still
-#: to train); the steps themselves come from core.networks.paper_max_steps.
-PAPER_TIME_BUDGET = 300.0
+#: The authors' networks: an optional wall-clock limit in seconds for all six (each network
+#: gets the time its predecessors left, shared among those still to train). None by default:
+#: the steps come from core.networks.paper_max_steps, a fixed amount of work, so the same data
+#: and seed give the same networks on any machine; a clock would make them depend on its load.
+PAPER_TIME_BUDGET: float | None = None
 
 
 class NetworkPaths(NamedTuple):
@@ -221,9 +223,7 @@ def train(
     if networks == "paper":
         # Ours keep the settings they always had, so an existing build stays up to date.
         del settings["epochs"]
-        settings.update(
-            networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates
-        )
+        settings.update(networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates)
     manifest_path = model_dir / "_manifest.json"
     if not force and manifest_path.exists() and json.loads(manifest_path.read_text()).get("settings") == settings:
         log.info("models in %s are up to date (use --force to retrain)", model_dir)
