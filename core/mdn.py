@@ -214,10 +214,8 @@ class MixtureDensityNetwork(nn.Module):
         raw = self.head(hidden).view(-1, n_out, 3, k).permute(2, 0, 1, 3).contiguous()
         logits = raw[0]
         means = raw[1] * self.y_scale[:, None] + self.y_mean[:, None]
-        if self.config.sigma_link == "exp":
-            spread = torch.exp(raw[2])
-        else:
-            spread = nn.functional.softplus(raw[2])
+        link = torch.exp if self.config.sigma_link == "exp" else nn.functional.softplus
+        spread = link(raw[2])
         sigmas = (spread + self.config.sigma_floor) * self.y_scale[:, None]
         return logits, means, sigmas
 

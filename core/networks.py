@@ -45,9 +45,9 @@ from .mdn import MDNConfig
 from .training import FullBatchSchedule
 
 __all__ = [
+    "BUDGET_RATES",
     "NETWORK_SETS",
     "PAPER_HIDDEN",
-    "BUDGET_RATES",
     "PAPER_NETWORKS",
     "PAPER_ROW_STEPS",
     "REDCLUMP_COMPONENTS",

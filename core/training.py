@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,9 +265,7 @@ def train_full_batch(
     xv = torch.tensor(x_valid, dtype=torch.float32).to(device)
     yv = torch.tensor(y_valid, dtype=torch.float32).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=schedule.learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: schedule.rate(step) / schedule.learning_rate
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: schedule.rate(step) / schedule.learning_rate)
     result = TrainingResult(model=model)
     best_state, best_loss, stale = copy.deepcopy(model.state_dict()), math.inf, 0
     started = time.perf_counter()
@@ -314,7 +312,8 @@ def train_full_batch(
 def _chunked_nll(model: MixtureDensityNetwork, x: torch.Tensor, y: torch.Tensor, chunk_rows: int) -> float:
     with torch.no_grad():
         total = sum(
-            float(-model(x[i : i + chunk_rows]).log_prob(y[i : i + chunk_rows]).sum()) for i in range(0, len(x), chunk_rows)
+            float(-model(x[i : i + chunk_rows]).log_prob(y[i : i + chunk_rows]).sum())
+            for i in range(0, len(x), chunk_rows)
         )
     return total / len(x)
 
@@ -366,9 +365,7 @@ def train_per_target(
     return PerTargetMDN([r.model for r in results]), results
 
 
-def evaluate(
-    model: MixtureDensityNetwork | PerTargetMDN, x: FloatArray, y: FloatArray
-) -> dict[str, dict[str, float]]:
+def evaluate(model: MixtureDensityNetwork | PerTargetMDN, x: FloatArray, y: FloatArray) -> dict[str, dict[str, float]]:
     """Bias, scatter and sigma coverage of the predictions against labels, per target.
 
     The prediction is the mixture mean Σ w_k μ_k and its sigma the model's own uncertainty

@@ -550,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
                 dest="time_budget",
                 type=float,
                 default=None,
-                help="seconds for all six networks of the paper set (default: 300; 0 = no limit)",
+                help="wall-clock seconds for all six networks of the paper set (default: no limit; 0 = no limit)",
             )
 
     p = sub.add_parser("train", help="train the three MDN stages on the truth set")

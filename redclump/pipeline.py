@@ -23,7 +23,8 @@ import pandas as pd
 import torch
 
 import redclump
-from redclump.core import distances, metrics, networks as network_sets
+from redclump.core import distances, metrics
+from redclump.core import networks as network_sets
 from redclump.core.inference import StagedModels, StageModel, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork, PerTargetMDN
 from redclump.core.selection import Cut
@@ -50,10 +51,11 @@ log = logging.getLogger("redclump")
 PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 STAGES = ("stage1", "stage2", "stage3")
 STAGE_TARGETS = (("teff", "logg"), ("teff", "logg"), ("deltap", "deltanu"))
-#: The authors' networks: a wall-clock limit in seconds for all six, a safety net for slow or
-#: busy machines (each network gets the time its predecessors left, shared among those still
-#: to train); the steps themselves come from core.networks.paper_max_steps.
-PAPER_TIME_BUDGET = 300.0
+#: The authors' networks: an optional wall-clock limit in seconds for all six (each network
+#: gets the time its predecessors left, shared among those still to train). None by default:
+#: the steps come from core.networks.paper_max_steps, a fixed amount of work, so the same data
+#: and seed give the same networks on any machine; a clock would make them depend on its load.
+PAPER_TIME_BUDGET: float | None = None
 
 
 class NetworkPaths(NamedTuple):
@@ -244,9 +246,7 @@ def train(
     if networks == "paper":
         # Ours keep the settings they always had, so an existing build stays up to date.
         del settings["epochs"]
-        settings.update(
-            networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates
-        )
+        settings.update(networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates)
     manifest_path = model_dir / "_manifest.json"
     if not force and _manifest_settings(manifest_path) == settings:
         try:

@@ -230,9 +230,9 @@ def _equal_completeness(results: dict[str, dict[str, Any]]) -> list[str]:
     if "note" in comparison:
         return [f"Not computable: {comparison['note']}."]
     matched = comparison["matched"]
-    ref_completeness = _pct(ref["completeness"], ref["completeness_lo"], ref["completeness_hi"])
+    reference_completeness = _pct(ref["completeness"], ref["completeness_lo"], ref["completeness_hi"])
     return [
-        f"The authors' networks' Tier 2 keeps {ref_completeness} "
+        f"The authors' networks' Tier 2 keeps {reference_completeness} "
         f"of the test-split RC at {_pct(ref['contamination'], ref['contamination_lo'], ref['contamination_hi'])} "
         "contamination. Our networks, with the ΔP threshold solved on the same test stars for that completeness "
         f"at Δν < 5.5 µHz (`{comparison['cut']}`), keep "

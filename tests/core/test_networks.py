@@ -50,7 +50,10 @@ def test_paper_networks_have_the_authors_layers_activation_and_k() -> None:
             assert (model.head.in_features, model.head.out_features) == (8, 3 * k)
             # Glorot-uniform weights, zero biases (TensorFlow's dense-layer default).
             bound = math.sqrt(6 / (14 + 32))
-            assert float(linears[0].weight.detach().abs().max()) <= bound and float(linears[0].bias.detach().abs().max()) == 0.0
+            assert (
+                float(linears[0].weight.detach().abs().max()) <= bound
+                and float(linears[0].bias.detach().abs().max()) == 0.0
+            )
             seen.add((stage, net.target))
     assert len(seen) == 6
 
@@ -129,7 +132,9 @@ def test_full_batch_training_reduces_the_loss_and_stops_early() -> None:
     with torch.no_grad():
         kept = float(-result.model(torch.as_tensor(xv)).log_prob(torch.as_tensor(yv[:, 1:])).mean())
     assert kept == pytest.approx(min(result.valid_loss), abs=1e-4)
-    short = train_full_batch(config, x, y[:, 1:], xv, yv[:, 1:], schedule=dataclasses.replace(schedule, time_budget=0.0))
+    short = train_full_batch(
+        config, x, y[:, 1:], xv, yv[:, 1:], schedule=dataclasses.replace(schedule, time_budget=0.0)
+    )
     assert short.stop_reason == "time_budget" and short.steps == 1
 
 
@@ -153,9 +158,12 @@ def test_chunked_full_batch_gradient_equals_the_whole_batch_one() -> None:
     x, y = _photometry(1000, 6)
     config = networks.paper_config(networks.PAPER_NETWORKS["stage3"][0])
     whole = FullBatchSchedule(learning_rate=1e-2, max_steps=5, eval_every=5, chunk_rows=1000)
-    chunked = dataclasses.replace(whole, chunk_rows=96)
+    # A generous time budget must not end training early.
+    chunked = dataclasses.replace(whole, chunk_rows=96, time_budget=600.0)
     a = train_full_batch(config, x, y[:, :1], x, y[:, :1], schedule=whole, seed=2).model.state_dict()
-    b = train_full_batch(config, x, y[:, :1], x, y[:, :1], schedule=chunked, seed=2).model.state_dict()
+    result = train_full_batch(config, x, y[:, :1], x, y[:, :1], schedule=chunked, seed=2)
+    assert (result.steps, result.stop_reason) == (5, "max_steps")
+    b = result.model.state_dict()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
 
