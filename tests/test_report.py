@@ -21,8 +21,8 @@ MAX_STEPS = 150
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("both")
-    args = ["build", "--workdir", str(workdir), "--stars", "300000", "--truth-fraction", "0.5", "--workers", "1"]
-    assert cli.main([*args, "--networks", "both", "--epochs", "6", "--max-steps", str(MAX_STEPS)]) == 0
+    args = ["build", "--workdir", str(workdir), "--stars", "400000", "--truth-fraction", "1.0", "--workers", "1"]
+    assert cli.main([*args, "--networks", "both", "--epochs", "40", "--max-steps", str(MAX_STEPS)]) == 0
     return workdir
 
 
@@ -130,3 +130,20 @@ def test_report_with_one_set_says_what_is_missing(both: Path, tmp_path: Path) ->
     assert "Authors' networks: not built" in text and "Needs both network sets" in text
     with pytest.raises(report.ReportError, match="no trained networks"):
         report.build_report(tmp_path / "empty")
+
+
+def test_report_has_the_completeness_budget_from_the_scored_truth_set(both: Path) -> None:
+    # The budget's numbers come from core.diagnostics on the same test split as Table 1.
+    import pandas as pd
+    from redclump.core import diagnostics
+
+    from redclump import report
+
+    workdir = both
+    text = report.build_report(workdir)
+    assert "### Where Tier 2 loses true RC stars" in text
+    scored = pd.read_parquet(workdir / "truthset_scored.parquet")
+    test = scored[(scored["split"].astype(str) == "test") & scored["class"].notna()]
+    budget = diagnostics.completeness_budget(test[test["class"].astype(str) == "RC"], dp_min=225.0, dnu_max=5.5)
+    row = next(line for line in text.splitlines() if line.startswith("| ours | "))
+    assert row.split(" | ")[1] == f"{100 * budget['missed']:.1f} %"
