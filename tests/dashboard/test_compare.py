@@ -72,3 +72,29 @@ def test_numbers_table_shows_a_b_and_the_difference_with_a_definition_per_row(da
     single = numbers_html(state.numbers())
     assert "a-n-selected" not in single and f"<td id='n-selected'>{b:,}</td>" in single
     assert all(len(definition.splitlines()) == 1 for definition in HELP.values())
+
+
+def test_difference_layer_paints_a_only_and_b_only_stars(data) -> None:  # type: ignore[no-untyped-def]
+    import holoviews as hv
+    from redclump.dashboard.compare import DIFFERENCE_COLOURS, difference_overlay
+
+    hv.extension("bokeh", logo=False)
+    state = ExplorerState(data, dp_min=240.0)
+    comparison = Comparison(state)
+    layer = difference_overlay(comparison, "l", "b", (0.0, -90.0, 360.0, 90.0))
+    assert not np.asarray(layer[()].data)[..., 3].any()  # nothing pinned: transparent
+    comparison.pin()
+    state.dp_min, state.dnu_max = 280.0, 8.0  # B drops some of A's stars and adds others
+    comparison.difference = True
+    image = np.asarray(layer[()].data)
+    painted = image[image[..., 3] > 0][:, :3]
+
+    def share(colour: str) -> float:
+        rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+        return float(np.mean(np.abs(painted.astype(int) - rgb).sum(axis=1) < 60))
+
+    a_only, b_only = comparison.difference_masks()
+    assert a_only.any() and b_only.any()
+    assert share(DIFFERENCE_COLOURS["A only"]) > 0.1 and share(DIFFERENCE_COLOURS["B only"]) > 0.1
+    comparison.difference = False
+    assert not np.asarray(layer[()].data)[..., 3].any()
