@@ -319,7 +319,7 @@ class StarCard(param.Parameterized):
         self.state = state
         self.on_show = on_show
         self.facts = pn.pane.HTML("Click a star on any view.", css_classes=["star-card"], min_width=300)
-        self.plots = pn.Column()
+        self.plots = pn.Column(pn.Spacer(width=0, height=0))  # an empty layout makes Bokeh warn (W-1002)
         self._figures: _CardPlots | None = None
         self.panel = pn.Column(pn.pane.HTML("<h3>Star</h3>"), pn.Row(self.facts, self.plots))
 
