@@ -319,7 +319,8 @@ def test_corrupt_candidate_cache_is_rebuilt(
 
     workdir = tmp_path / "w"
     shutil.copytree(built, workdir)
-    fresh = load_app_data(str(workdir))
+    # The candidates are memory-mapped from the cache: copy them before damaging the file in place.
+    fresh_catalogue = load_app_data(str(workdir)).catalogue.copy(deep=True)
     load_app_data.cache_clear()
     (cache,) = workdir.glob("app_candidates-*.arrow")
     data = cache.read_bytes()
@@ -327,7 +328,7 @@ def test_corrupt_candidate_cache_is_rebuilt(
     again = load_app_data(str(workdir))
     load_app_data.cache_clear()
     assert "is unreadable" in caplog.text and "rebuilding it from the catalogue" in caplog.text
-    pd.testing.assert_frame_equal(again.catalogue, fresh.catalogue)
+    pd.testing.assert_frame_equal(again.catalogue, fresh_catalogue)
     assert cache.read_bytes() == data  # rebuilt whole
 
 
