@@ -14,6 +14,7 @@ from redclump.dashboard.card import StarCard
 from redclump.dashboard.compare import Comparison
 from redclump.dashboard.data import AppData, load_app_data
 from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
+from redclump.dashboard.live import CutScheduler
 from redclump.dashboard.samp import marked_overlay, samp_controls, session_link
 from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
 from redclump.dashboard.urlparams import sync_with_url
@@ -36,9 +37,10 @@ def _frozen(function: Any, *args: Any) -> None:
         function(*args)
 
 
-def cut_slider(state: ExplorerState, name: str) -> pn.widgets.FloatSlider:
-    """A slider for one cut parameter, applied on release (``value_throttled``), kept in step
-    with the state (presets, the URL)."""
+def cut_slider(state: ExplorerState, name: str, scheduler: CutScheduler | None = None) -> pn.widgets.FloatSlider:
+    """A slider for one cut parameter, applied on release (``value_throttled``) through
+    ``scheduler`` (off the event loop, see :mod:`.live`) if given, kept in step with the state
+    (presets, the URL)."""
     spec = state.param[name]
     slider = pn.widgets.FloatSlider(
         label=spec.label,
@@ -50,7 +52,10 @@ def cut_slider(state: ExplorerState, name: str) -> pn.widgets.FloatSlider:
         sizing_mode="stretch_width",
         css_classes=[f"slider-{name}"],
     )
-    slider.param.watch(lambda event: _frozen(setattr, state, name, event.new), "value_throttled")
+    if scheduler is None:
+        slider.param.watch(lambda event: _frozen(setattr, state, name, event.new), "value_throttled")
+    else:
+        slider.param.watch(lambda event: scheduler.request(**{name: event.new}), "value_throttled")
     state.param.watch(lambda event: setattr(slider, "value", event.new), name)
     return slider
 
@@ -61,8 +66,9 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         data = load_app_data(workdir or os.environ.get("REDCLUMP_WORKDIR", ".redclump"))
     state = ExplorerState(data)
     cache = SelectionCache(state)
+    scheduler = CutScheduler(state, prepare=cache.prepare, apply=lambda values: state.param.update(**values))
 
-    sliders = [cut_slider(state, name) for name in SLIDER_PARAMS]
+    sliders = [cut_slider(state, name, scheduler) for name in SLIDER_PARAMS]
     controls = pn.Param(
         state,
         parameters=["colour_by", "cnorm", "sky_projection", "show_truth", "hover"],
@@ -72,7 +78,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     presets = []
     for label, name in (("Tier 1", "tier1"), ("Tier 2", "tier2"), ("|b| > 30°", "highlat")):
         button = pn.widgets.Button(label=label, color="primary", css_classes=[f"preset-{name}"])
-        button.on_click(lambda _event, name=name: _frozen(state.apply_preset, name))
+        button.on_click(lambda _event, name=name: scheduler.request(**state.preset_values(name)))
         presets.append(button)
     clear = pn.widgets.Button(label="Clear drawn region", css_classes=["clear-region"])
     clear.on_click(lambda _event: setattr(state, "region", None))
@@ -82,7 +88,9 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         sizing_mode="stretch_width",
     )
 
-    template = pn.template.BootstrapTemplate(title="redclump: red clump explorer", sidebar_width=320)
+    template = pn.template.BootstrapTemplate(
+        title="redclump: red clump explorer", sidebar_width=320, busy_indicator=None
+    )
     comparison = Comparison(state)
     card = StarCard(state, on_show=template.open_modal)
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
@@ -167,8 +175,13 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     if pn.state.location is not None:
         pn.state.location.sync(comparison, {"pinned": "pin"})
 
+    # Per session: Panel's own busy indicator is one per page but is updated on every page at
+    # each event of any session (pn.state.busy is process-wide), a cost that grows with sessions.
+    working = pn.indicators.LoadingSpinner(
+        value=scheduler.param.busy, width=18, height=18, margin=(22, 0, 0, 8), css_classes=["cut-busy"]
+    )
     sidebar = [
-        pn.pane.HTML("<h3>Cuts</h3>"),
+        pn.Row(pn.pane.HTML("<h3>Cuts</h3>"), working),
         pn.Row(*presets),
         *sliders,
         controls,
@@ -190,6 +203,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     template.modal.append(card.panel)
     template.config.raw_css.append(PAGE_CSS)
     template.state = state  # for tests and notebooks
+    template.scheduler = scheduler
     template.comparison = comparison
     template.card = card
     template.samp = link

@@ -65,13 +65,24 @@ class Comparison(param.Parameterized):
         doc="Show, on the sky and Kiel views, the stars only cut A keeps and those only cut B keeps",
     )
 
+    b_changes = param.Integer(
+        0, precedence=-1, doc="Counts cut B's changes while the difference colours are shown (redraws that layer)"
+    )
+
     def __init__(self, state: ExplorerState, **params: Any) -> None:
         self.state = state
         self.a = ExplorerState(state.data)
         super().__init__(**params)
         state.param.watch(lambda event: setattr(self.a, "region", event.new), "region")
+        state.param.watch(self._b_changed, [*SLIDER_PARAMS, "region"])
         self.a.region = state.region
         self._apply(self.pinned)
+
+    def _b_changed(self, *_: Any) -> None:
+        # Only then does the layer depend on cut B: otherwise a cut change would re-render the
+        # whole overlay of the view under it for a transparent layer.
+        if self.difference and self.active:
+            self.b_changes += 1
 
     @param.depends("pinned", watch=True)
     def _pinned_changed(self) -> None:
@@ -145,8 +156,7 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
     streams = [
         hv.streams.RangeXY(),
         hv.streams.PlotSize(),
-        hv.streams.Params(comparison, ["pinned", "difference"]),
-        hv.streams.Params(state, [*SLIDER_PARAMS, "region"]),
+        hv.streams.Params(comparison, ["pinned", "difference", "b_changes"]),
     ]
     return hv.DynamicMap(layer, streams=streams)
 

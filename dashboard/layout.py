@@ -116,7 +116,7 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.FlexBox:
     tradeoff.sizing_mode = "stretch_width"
     tradeoff.height = ROW_HEIGHT - 20
     mark_tradeoff(tradeoff, comparison)
-    kiel_map = kiel_map_view(state).opts(responsive=True, height=ROW_HEIGHT - 20, min_width=300)
+    kiel_map = kiel_map_view(state, height=ROW_HEIGHT - 20)
 
     def titled(key: str, text: str, item: Any) -> pn.Column:
         head = pn.pane.HTML(f"<div class='view-help'>{help_icon(key)} {text}</div>", stylesheets=[PAGE_CSS], margin=0)
@@ -127,7 +127,7 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.FlexBox:
     return pn.FlexBox(
         pn.Column(numbers, sizing_mode="stretch_width", styles={"flex": "0 1 520px"}),
         titled("tradeoff", "completeness against contamination as ΔP min varies", pn.pane.Bokeh(tradeoff)),
-        titled("kiel_map", "contamination of the cut across the Kiel diagram", pn.pane.HoloViews(kiel_map)),
+        titled("kiel_map", "contamination of the cut across the Kiel diagram", pn.pane.Bokeh(kiel_map)),
         flex_wrap="wrap",
         sizing_mode="stretch_width",
         css_classes=["bottom-row"],

@@ -6,6 +6,8 @@ set parameters, read the derived mask, counts and metrics.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,28 @@ COLOUR_COLUMNS: dict[str, str | None] = {
 SLIDER_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
 CUT_PARAMS = (*SLIDER_PARAMS, "region")
 URL_PARAMS = (*SLIDER_PARAMS, "colour_by", "cnorm", "sky_projection")
+#: Results kept per kind (mask, test mask, numbers): the applied cut and the ones being computed.
+MEMO_SIZE = 4
+
+
+class Memo:
+    """Results by key, the newest few, shared by a state and its :meth:`ExplorerState.derive`d
+    twins, which fill it from worker threads (see :mod:`.live`)."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._items: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        value = self._items.get(key)
+        if value is None:
+            value = compute()
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    del self._items[next(iter(self._items))]
+        return value
 
 
 class ExplorerState(param.Parameterized):
@@ -77,7 +101,7 @@ class ExplorerState(param.Parameterized):
 
     def __init__(self, data: AppData, **params: Any) -> None:
         self.data = data
-        self._masks: dict[str, tuple[Any, np.ndarray]] = {}
+        self._masks = Memo(3 * MEMO_SIZE)
         super().__init__(**params)
         if not data.available.get("p_rc", True):
             self.param.p_rc_min.constant = True
@@ -101,8 +125,12 @@ class ExplorerState(param.Parameterized):
 
     def apply_preset(self, name: str) -> None:
         """Set the sliders to a published cut (tier1, tier2, highlat)."""
+        self.param.update(**self.preset_values(name))
+
+    def preset_values(self, name: str) -> dict[str, float]:
+        """The slider values of a published cut (tier1, tier2, highlat)."""
         cut = PRESETS[name]
-        self.param.update(
+        return dict(
             dp_min=cut.dp_min,
             dnu_max=cut.dnu_max,
             teff_min=cut.teff_min if cut.teff_min is not None else self.param.teff_min.bounds[0],
@@ -121,38 +149,46 @@ class ExplorerState(param.Parameterized):
     def _key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in CUT_PARAMS)
 
+    def derive(self, **values: Any) -> ExplorerState:
+        """A twin of this state with the cut ``values`` set, sharing its data and computed
+        results: what a cut change will need is computed on the twin (in a worker thread) before
+        the change is applied here, where it is then found ready."""
+        current = {name: getattr(self, name) for name in CUT_PARAMS}
+        twin = ExplorerState(self.data, **{**current, **values})
+        twin._masks = self._masks
+        return twin
+
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def mask(self) -> np.ndarray:
         """Selected catalogue candidates (cut and linked region), computed once per cut."""
-        key = self._key()
-        if self._masks.get("catalogue", (None,))[0] != key:
+
+        def compute() -> np.ndarray:
             keep = self.cut().mask(self.data.catalogue)
             region = self._region_mask(self.data.catalogue)
-            self._masks["catalogue"] = (key, keep if region is None else keep & region)
-        return self._masks["catalogue"][1]
+            return keep if region is None else keep & region
+
+        return self._masks.get(("catalogue", self._key()), compute)
 
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def test_mask(self) -> np.ndarray:
         """Selected truth-set test stars. A region drawn in columns the truth set lacks cannot
         restrict them; the numbers then say so (see :meth:`numbers`)."""
-        key = self._key()
-        if self._masks.get("test", (None,))[0] != key:
+
+        def compute() -> np.ndarray:
             keep = self.cut().mask(self.data.test)
             try:
                 region = self._region_mask(self.data.test)
             except RegionError:
                 region = None
-            self._masks["test"] = (key, keep if region is None else keep & region)
-        return self._masks["test"][1]
+            return keep if region is None else keep & region
+
+        return self._masks.get(("test", self._key()), compute)
 
     # ---- numbers -------------------------------------------------------------------------
     @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
     def numbers(self) -> dict[str, Any]:
         """Selected count, plain and reweighted contamination, completeness, far-star counts."""
-        key = self._key()
-        if self._masks.get("numbers", (None,))[0] != key:
-            self._masks["numbers"] = (key, self._numbers())
-        return self._masks["numbers"][1]
+        return self._masks.get(("numbers", self._key()), self._numbers)
 
     def _numbers(self) -> dict[str, Any]:
         mask = self.mask()

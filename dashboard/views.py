@@ -19,8 +19,9 @@ import pandas as pd
 import param
 
 from .data import DP_FLOOR, hammer_aitoff
+from .live import LiveImage
 from .region import Region, RegionError, compile_kernel
-from .state import COLOUR_COLUMNS, ExplorerState
+from .state import COLOUR_COLUMNS, MEMO_SIZE, ExplorerState, Memo
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
 
 __all__ = [
@@ -83,26 +84,33 @@ def _colorbar_opts() -> dict[str, Any]:
     return {"formatter": CustomJSTickFormatter(code=TWO_SIGNIFICANT_FIGURES)}
 
 
-class SelectionCache(param.Parameterized):
-    """Indices of the selected stars, computed once per cut change and shared by the views."""
+class SelectionCache:
+    """Indices of the selected stars, computed once per cut and shared by a session's views, and
+    the session's density views (:class:`LiveImage`), which a cut change redraws in place.
+
+    ``state`` defaults to the session's state; a twin from :meth:`ExplorerState.derive` computes
+    a cut before it is applied.
+    """
 
     def __init__(self, state: ExplorerState) -> None:
-        super().__init__()
         self.state = state
-        self._key: tuple[Any, ...] | None = None
-        self._index = np.zeros(0, dtype=np.int64)
+        self._index = Memo(MEMO_SIZE)
+        self.images: list[LiveImage] = []
 
-    def index(self) -> np.ndarray:
-        key = self.state._key()
-        if key != self._key:
-            self._index = np.flatnonzero(self.state.mask())
-            self._key = key
-        return self._index
+    def index(self, state: ExplorerState | None = None) -> np.ndarray:
+        state = state or self.state
+        return self._index.get(state._key(), lambda: np.flatnonzero(state.mask()))
 
-    def columns(self, names: list[str]) -> pd.DataFrame:
-        index = self.index()
+    def columns(self, names: list[str], state: ExplorerState | None = None) -> pd.DataFrame:
+        index = self.index(state)
         cat = self.state.data.catalogue
         return pd.DataFrame({name: cat[name].to_numpy()[index] for name in names})
+
+    def prepare(self, twin: ExplorerState) -> None:
+        """Everything a cut change needs, computed for ``twin``'s cut (in a worker thread)."""
+        twin.numbers()
+        for image in self.images:
+            image.prepare(twin)
 
 
 def aggregate(
@@ -195,6 +203,19 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
     if needs:
         return hv.DynamicMap(lambda: hv.Text(0, 0, f"no {', '.join(needs)} in this catalogue"))
 
+    def compute(st: ExplorerState, request: tuple[Any, ...]) -> Any:
+        xr, yr, colour, width, height = request
+        names = [x, y] + ([colour] if colour else [])
+        if name == "seismic":
+            # Every candidate, so the cut lines show what the cut keeps and what it drops.
+            frame = pd.DataFrame({c: st.data.catalogue[c].to_numpy() for c in names})
+        else:
+            frame = cache.columns(names, st)
+        agg = aggregate(frame, x, y, colour, xr, yr, width=width, height=height)
+        return (agg.where(agg > 0) if colour is None else agg).astype(np.float32)
+
+    live = LiveImage(compute)
+
     def image(
         x_range: Any = None,
         y_range: Any = None,
@@ -206,27 +227,28 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         colour = COLOUR_COLUMNS[colour_by]
         if colour is not None and colour not in state.data.catalogue:
             colour = None
-        xr = tuple(sorted(x_range)) if x_range else x_full
-        yr = tuple(sorted(y_range)) if y_range else y_full
-        names = [x, y] + ([colour] if colour else [])
-        if name == "seismic":
-            # Every candidate, so the cut lines show what the cut keeps and what it drops.
-            frame = pd.DataFrame({c: state.data.catalogue[c].to_numpy() for c in names})
-        else:
-            frame = cache.columns(names)
-        # One aggregate pixel per screen pixel of the plot's frame (PlotSize), within bounds.
-        size = {
-            "width": int(np.clip(width or WIDTH, 50, MAX_AGGREGATE[0])),
-            "height": int(np.clip(height or HEIGHT, 50, MAX_AGGREGATE[1])),
-        }
-        agg = aggregate(frame, x, y, colour, xr, yr, **size)
-        if colour is None:
-            agg = agg.where(agg > 0)
+        request = (
+            tuple(sorted(x_range)) if x_range else x_full,
+            tuple(sorted(y_range)) if y_range else y_full,
+            colour,
+            # One aggregate pixel per screen pixel of the plot's frame (PlotSize), within bounds.
+            int(np.clip(width or WIDTH, 50, MAX_AGGREGATE[0])),
+            int(np.clip(height or HEIGHT, 50, MAX_AGGREGATE[1])),
+        )
         label = "stars" if colour is None else colour
-        return hv.Image(agg.astype(np.float32), kdims=[x, y], vdims=[label])
+        return hv.Image(live.render(state, request), kdims=[x, y], vdims=[label])
 
-    streams = [hv.streams.RangeXY(), hv.streams.PlotSize(), hv.streams.Params(state, [*CUT_PARAMS, "colour_by"])]
-    dmap = hv.DynamicMap(image, streams=streams)
+    # The seismic view shows every candidate: a cut moves only its cut lines. The others are
+    # redrawn in place on a cut change (see .live), not through a HoloViews stream.
+    dmap = hv.DynamicMap(
+        image, streams=[hv.streams.RangeXY(), hv.streams.PlotSize(), hv.streams.Params(state, ["colour_by"])]
+    )
+    if name != "seismic":
+        cache.images.append(live)
+
+        # (A DynamicMap driven by dimensionless streams never reuses a cached frame: a zoom or a
+        # new page calls image() again, which reads the current cut.)
+        state.param.watch(lambda *_: live.redraw(state), CUT_PARAMS)
     bounds = hv.streams.BoundsXY(source=dmap)
     lasso = hv.streams.Lasso(source=dmap)
 
@@ -261,12 +283,12 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         ylim=y_full,
         default_tools=["pan", "wheel_zoom", "reset"],
         active_tools=["wheel_zoom"],
-        hooks=[_prompt_range_updates],
+        hooks=[_prompt_range_updates, live.hook],
     )
     if name == "sky":
         # Equal-area map: one data unit as long across as up at any window size (the frame's
         # shape follows the window; its x range follows the frame).
-        opts.update(xaxis=None, yaxis=None, hooks=[_prompt_range_updates, _equal_scales])
+        opts.update(xaxis=None, yaxis=None, hooks=[_prompt_range_updates, _equal_scales, live.hook])
 
     def tools(hover: bool) -> list[str]:
         return ["box_select", "lasso_select", *(["hover"] if hover else [])]
@@ -348,29 +370,50 @@ def truth_overlay(state: ExplorerState) -> hv.DynamicMap:
     return hv.DynamicMap(pn_bind(overlay, state, ["show_truth"]))
 
 
-def kiel_map_view(state: ExplorerState) -> hv.DynamicMap:
-    def mesh(**_: Any) -> hv.QuadMesh:
-        grid = state.kiel_contamination()
-        return hv.QuadMesh(
-            (grid["x_edges"], grid["y_edges"], grid["contamination"].T),
-            kdims=["Teff_phot", "log g_phot"],
-            vdims=["contamination"],
-        )
+def kiel_map_view(state: ExplorerState, *, height: int = 300) -> Any:
+    """Contamination of the cut in Teff–log g bins of the truth set's test stars (blank: fewer
+    than 5 stars selected in the bin).
 
-    dmap = hv.DynamicMap(mesh, streams=[hv.streams.Params(state, CUT_PARAMS)])
-    return dmap.opts(
-        cmap="cividis",
-        colorbar=True,
-        clim=(0, 1),
-        responsive=True,
+    Plain Bokeh (an image glyph, stretched to the plot's width) rather than HoloViews, for the
+    reason given in :func:`tradeoff_view`: a cut change updates one data source.
+    """
+    from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+    from bokeh.palettes import Cividis256
+    from bokeh.plotting import figure
+
+    def grid_data() -> dict[str, list[Any]]:
+        grid = state.kiel_contamination()
+        x_edges, y_edges = grid["x_edges"], grid["y_edges"]
+        return {
+            "image": [np.asarray(grid["contamination"].T, dtype=np.float32)],  # rows along log g
+            "x": [float(x_edges[0])],
+            "y": [float(y_edges[0])],
+            "dw": [float(x_edges[-1] - x_edges[0])],
+            "dh": [float(y_edges[-1] - y_edges[0])],
+        }
+
+    data = grid_data()
+    x0, y0 = data["x"][0], data["y"][0]
+    x1, y1 = x0 + data["dw"][0], y0 + data["dh"][0]
+    fig = figure(
+        height=height,
         min_width=300,
-        height=300,
-        invert_xaxis=True,
-        invert_yaxis=True,
-        xticks=4,
+        sizing_mode="stretch_width",
+        x_range=(x1, x0),  # Teff increasing to the left, log g downwards, as a Kiel diagram
+        y_range=(y1, y0),
         title="contamination of the cut (test split)",
-        tools=["hover"],
+        x_axis_label="Teff_phot (K)",
+        y_axis_label="log g_phot",
+        toolbar_location=None,
     )
+    fig.xaxis.ticker.desired_num_ticks = 4
+    mapper = LinearColorMapper(palette=Cividis256, low=0.0, high=1.0, nan_color=(0, 0, 0, 0))
+    source = ColumnDataSource(data)
+    renderer = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=mapper)
+    fig.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
+    fig.add_tools(HoverTool(renderers=[renderer], tooltips=[("contamination", "@image{0.00}")]))
+    state.param.watch(lambda *_: setattr(source, "data", grid_data()), CUT_PARAMS)
+    return fig
 
 
 def tradeoff_view(state: ExplorerState) -> Any:

@@ -341,6 +341,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
+    if args.procs is None:
+        args.procs = serving.default_procs()
     if args.procs > serving.MAX_PROCS:
         log.warning("--procs %d: using the most, %d (the cores limit the sessions)", args.procs, serving.MAX_PROCS)
     args.procs = min(args.procs, serving.MAX_PROCS)
@@ -380,7 +382,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         parent = os.getpid()
         os.register_at_fork(after_in_child=lambda: serving.die_with_parent(parent))
     pn.serve(
-        {"redclump": lambda: create_app(workdir=workdir)},
+        {"redclump": lambda: serving.local_stylesheets(create_app(workdir=workdir))},
         num_procs=args.procs,
         port=args.port,
         address=args.address,
@@ -593,8 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--procs",
         type=_positive_int,
-        default=1,
-        help="server processes sharing the loaded catalogue (default 1, at most 4; see the README)",
+        default=None,
+        help="server processes sharing the loaded catalogue (default: one per core, at most 4)",
     )
     p.add_argument(
         "--build",

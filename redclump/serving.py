@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "MAX_PROCS",
@@ -18,11 +19,42 @@ __all__ = [
     "die_with_parent",
     "exposure_warning",
     "is_loopback",
+    "local_stylesheets",
     "should_build",
 ]
 
 #: Server processes at most: beyond this the shared CPU, not the event loop, limits the sessions.
 MAX_PROCS = 4
+
+
+def default_procs() -> int:
+    """`serve --procs` default: one server process per core, at most :data:`MAX_PROCS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_PROCS))
+
+
+def local_stylesheets(template: Any) -> Any:
+    """Make ``template``'s page link Panel's stylesheets from this server, never from Panel's CDN.
+
+    Panel gives its components CDN stylesheet links and rewrites them to the server's copies when
+    it renders the page's HTML, in the process that answers that request. With several server
+    processes the page's websocket may reach another process, which builds the session's document
+    afresh without that rewrite, so an offline browser got unstyled widgets. This rewrites every
+    document the template builds.
+    """
+    from panel.io.resources import LOCAL_DIST, patch_model_css
+    from panel.io.state import state
+
+    build = template.server_doc
+
+    def server_doc(doc: Any = None, *args: Any, **kwargs: Any) -> Any:
+        doc = build(doc, *args, **kwargs)
+        dist_url = f"{state.rel_path}/{LOCAL_DIST}" if state.rel_path else LOCAL_DIST
+        for root in doc.roots:
+            patch_model_css(root, dist_url=dist_url)
+        return doc
+
+    template.server_doc = server_doc
+    return template
 
 
 class ServeError(ValueError):

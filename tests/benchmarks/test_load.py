@@ -35,7 +35,7 @@ PERIOD_S = 3.0
 SECTION = "## Concurrent sessions"
 #: Slider → range of random values (inside the app's bounds).
 SLIDERS = {"dp_min": (180.0, 300.0), "dnu_max": (3.0, 8.0), "teff_min": (3600.0, 5000.0), "abs_b_min": (0.0, 40.0)}
-COUNT = re.compile(r'id="n-selected">([0-9,]+)<')
+COUNT = re.compile(r"id=['\"]n-selected['\"]>([0-9,]+)<")
 
 
 def _server_memory_mb(pid: int) -> tuple[float, float]:

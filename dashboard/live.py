@@ -1,0 +1,208 @@
+"""Cut changes of one session, served off the server's event loop, coalesced and drawn in place.
+
+A slider release used to run entirely on the event loop that every session shares: the mask, the
+numbers and a re-render of each visible HoloViews overlay (~350 ms of one core on the default
+catalogue), during which no other session was served. Here:
+
+- :class:`CutScheduler` takes the slider releases. What the new cut needs (the mask, the numbers,
+  the aggregate images of the views on screen) is computed in a thread pool shared by the
+  process's sessions, on a twin of the state (:meth:`ExplorerState.derive`); numpy and datashader's
+  numba kernels release the GIL, so the loop keeps serving other sessions meanwhile. Releases
+  that arrive while a cut is being computed are merged: only the latest values are computed and
+  applied.
+- The loop then sets the cut on the state. Its watchers find every result computed, and each
+  density view patches its Bokeh image source (:class:`LiveImage`) rather than re-rendering its
+  HoloViews overlay (which also made Bokeh re-walk the whole document's models).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+import numpy as np
+import param
+from bokeh.document import without_document_lock
+
+from .state import MEMO_SIZE, ExplorerState, Memo
+
+__all__ = ["CutScheduler", "LiveImage", "executor"]
+
+log = logging.getLogger("redclump")
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def executor() -> ThreadPoolExecutor:
+    """The process's pool for cut computations: one thread per core."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="redclump-cut")
+    return _EXECUTOR
+
+
+class LiveImage:
+    """The aggregate image of one density view, memoised by cut and request, and redrawn in place.
+
+    ``compute(state, request)`` returns the view's aggregate (an ``xarray.DataArray`` with pixel
+    centre coordinates ``x`` and ``y``, rows along y) for ``state``'s cut; ``request`` is what the
+    view's last render asked for (ranges, size, colour), as a hashable tuple.
+    """
+
+    def __init__(self, compute: Callable[[ExplorerState, tuple[Any, ...]], Any]) -> None:
+        self._compute = compute
+        self._memo = Memo(MEMO_SIZE)
+        self.request: tuple[Any, ...] | None = None
+        self._plot: Any = None
+
+    def aggregate(self, state: ExplorerState, request: tuple[Any, ...]) -> Any:
+        return self._memo.get((state._key(), request), lambda: self._compute(state, request))
+
+    def render(self, state: ExplorerState, request: tuple[Any, ...]) -> Any:
+        """The aggregate for a HoloViews render (which is what the view now shows)."""
+        self.request = request
+        return self.aggregate(state, request)
+
+    def hook(self, plot: Any, _element: Any) -> None:
+        """HoloViews plot hook: remember the plot that draws the image."""
+        self._plot = plot
+
+    @property
+    def shown(self) -> bool:
+        """Whether the image is drawn on a page now (its Bokeh source is in a document)."""
+        source = None if self._plot is None else self._plot.handles.get("source")
+        return self.request is not None and source is not None and source.document is not None
+
+    def prepare(self, twin: ExplorerState) -> None:
+        """Compute the image for ``twin``'s cut (in a worker thread), if the view is shown."""
+        if self.shown:
+            self.aggregate(twin, self.request)  # type: ignore[arg-type]
+
+    def redraw(self, state: ExplorerState) -> bool:
+        """Patch the shown image's data and colour range for ``state``'s cut; False if not shown."""
+        if not self.shown:
+            return False
+        agg = self.aggregate(state, self.request)  # type: ignore[arg-type]
+        source, mapper = self._plot.handles["source"], self._plot.handles.get("color_mapper")
+        source.data = image_data(agg)
+        values = source.data["image"][0]
+        finite = values[np.isfinite(values)]
+        if mapper is not None and finite.size:
+            mapper.update(low=float(finite.min()), high=float(finite.max()))
+        return True
+
+
+def image_data(agg: Any) -> dict[str, list[Any]]:
+    """Bokeh image-glyph columns for a datashader aggregate (dimensions y, x; pixel-centre
+    coordinates), as HoloViews writes them for an Image: rows from the bottom, (x, y) the
+    lower-left corner, (dw, dh) the extent.
+
+    >>> import numpy as np, xarray as xr
+    >>> agg = xr.DataArray(np.ones((2, 4)), coords={"y": [0.5, 1.5], "x": [1, 3, 5, 7]}, dims=["y", "x"])
+    >>> {k: v[0] for k, v in image_data(agg).items() if k != "image"}
+    {'x': 0.0, 'y': 0.0, 'dw': 8.0, 'dh': 2.0}
+    """
+    y_dim, x_dim = agg.dims  # datashader: (y column, x column)
+    x, y = np.asarray(agg.coords[x_dim], np.float64), np.asarray(agg.coords[y_dim], np.float64)
+    dx = (x[-1] - x[0]) / max(len(x) - 1, 1) if len(x) > 1 else 1.0
+    dy = (y[-1] - y[0]) / max(len(y) - 1, 1) if len(y) > 1 else 1.0
+    left, bottom = x[0] - dx / 2, y[0] - dy / 2
+    return {
+        "image": [np.asarray(agg.values, dtype=np.float32)],
+        "x": [float(left)],
+        "y": [float(bottom)],
+        "dw": [float(dx * len(x))],
+        "dh": [float(dy * len(y))],
+    }
+
+
+class CutScheduler(param.Parameterized):
+    """Applies a session's slider releases: computed off the event loop, the latest one wins.
+
+    ``prepare(twin)`` fills the caches for a cut (run in :func:`executor`); ``apply(values)`` sets
+    it on the page (run on the event loop, with the document locked). Outside a served page
+    (tests, notebooks) both run at once, in the caller's thread.
+    """
+
+    busy = param.Boolean(False, doc="A cut change is being computed or drawn")
+
+    def __init__(
+        self,
+        state: ExplorerState,
+        prepare: Callable[[ExplorerState], None],
+        apply: Callable[[dict[str, Any]], None],
+        **params: Any,
+    ) -> None:
+        super().__init__(**params)
+        self.state, self._prepare, self._apply = state, prepare, apply
+        self._pending: dict[str, Any] = {}
+        self._running = False
+        self._doc: Any = None
+        self.coalesced = 0  # changes merged into a later one (never computed on their own)
+
+    def request(self, **values: Any) -> None:
+        """Ask for cut ``values``; merged with those not yet started."""
+        doc = _served_document()
+        if doc is None:
+            self._apply(values)
+            return
+        self.coalesced += bool(self._pending)
+        self._pending.update(values)
+        self.busy = True
+        if self._running:
+            return
+        self._running, self._doc = True, doc
+        doc.add_next_tick_callback(self._run)
+
+    @without_document_lock
+    async def _run(self) -> None:
+        """Compute the pending cut in the pool, unlocked; apply it with the document locked."""
+        try:
+            await self._serve()
+        except BaseException:  # never leave the session's sliders waiting on a dead task
+            self._running = False
+            self.busy = False
+            raise
+
+    async def _serve(self) -> None:
+        doc, loop = self._doc, asyncio.get_running_loop()
+        while True:
+            values, self._pending = self._pending, {}
+            try:
+                twin = self.state.derive(**values)
+                await loop.run_in_executor(executor(), self._prepare, twin)
+            except Exception:  # the apply below computes it again on the loop, and reports it
+                log.exception("computing the cut %s off the event loop failed", values)
+            if self._pending:  # a newer release came meanwhile: compute the merged latest instead
+                self._pending = {**values, **self._pending}
+                self.coalesced += 1
+                continue
+            done = loop.create_future()
+            doc.add_next_tick_callback(partial(self._apply_locked, values, done))
+            await done
+            if not self._pending:  # (this coroutine and request() both run on the loop's thread)
+                self._running = False
+                return
+
+    def _apply_locked(self, values: dict[str, Any], done: asyncio.Future[None]) -> None:
+        try:
+            self._apply(values)
+        finally:
+            if not self._pending:
+                self.busy = False
+            done.set_result(None)
+
+
+def _served_document() -> Any:
+    """This session's Bokeh document when served by a Bokeh server, else None."""
+    import panel as pn
+
+    doc = pn.state.curdoc
+    if doc is None or getattr(doc, "session_context", None) is None:
+        return None
+    return doc

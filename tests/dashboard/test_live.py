@@ -1,0 +1,201 @@
+"""Cut changes off the event loop: the in-place redraw, the scheduler's coalescing, shared memos."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+from redclump.dashboard.live import CutScheduler, image_data
+from redclump.dashboard.state import ExplorerState
+
+
+@pytest.fixture(scope="module")
+def data():  # type: ignore[no-untyped-def]
+    return frames_to_app_data(*synthetic_frames(20_000, 4000, seed=7), source="live")
+
+
+def _rendered_image(state: ExplorerState, name: str) -> tuple[Any, Any]:
+    """A density view rendered by HoloViews into a Bokeh document: (its image source, its view)."""
+    import bokeh.models
+    import holoviews as hv
+    import panel as pn
+    from bokeh.document import Document
+    from redclump.dashboard.views import SelectionCache, density_view
+
+    hv.extension("bokeh", logo=False)
+    cache = SelectionCache(state)
+    view = density_view(state, cache, name)
+    doc = Document()
+    root = pn.pane.HoloViews(view).get_root(doc)
+    doc.add_root(root)
+    (source,) = (
+        r.data_source for r in root.select({"type": bokeh.models.GlyphRenderer}) if "image" in r.data_source.data
+    )
+    return source, cache
+
+
+def test_a_cut_change_redraws_the_image_in_place_as_holoviews_would_draw_it(data) -> None:  # type: ignore[no-untyped-def]
+    state = ExplorerState(data)
+    source, _cache = _rendered_image(state, "sky_lb")
+    before = np.array(source.data["image"][0])
+    state.dp_min = 280.0  # no HoloViews stream follows the cut: the source is patched
+    after = np.array(source.data["image"][0])
+    assert np.nansum(after) < np.nansum(before)  # a tighter cut: fewer stars drawn
+    fresh_source, _ = _rendered_image(ExplorerState(data, dp_min=280.0), "sky_lb")
+    np.testing.assert_array_equal(after, np.asarray(fresh_source.data["image"][0]))
+    for key in ("x", "y", "dw", "dh"):
+        assert source.data[key] == pytest.approx(list(fresh_source.data[key]))
+    counts = np.nansum(after)
+    assert counts == np.count_nonzero(state.mask())  # every selected star, once (full-sky view)
+
+
+def test_the_seismic_view_does_not_redraw_on_a_cut_change(data) -> None:  # type: ignore[no-untyped-def]
+    state = ExplorerState(data)
+    source, _ = _rendered_image(state, "seismic")
+    data_before = source.data
+    state.dp_min = 280.0
+    assert source.data is data_before  # it shows every candidate; only its cut lines move
+
+
+def test_image_data_matches_holoviews_for_a_datashader_aggregate() -> None:
+    import datashader as ds
+    import holoviews as hv
+    import pandas as pd
+
+    hv.extension("bokeh", logo=False)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.uniform(-1, 3, 500), "b": rng.uniform(10, 20, 500)})
+    agg = ds.Canvas(plot_width=7, plot_height=5, x_range=(-1, 3), y_range=(10, 20)).points(frame, "a", "b")
+    agg = agg.astype(np.float32)
+    plot = hv.renderer("bokeh").get_plot(hv.Image(agg, kdims=["a", "b"]))
+    expected = plot.handles["source"].data
+    ours = image_data(agg)
+    np.testing.assert_array_equal(ours["image"][0], expected["image"][0])
+    for key in ("x", "y", "dw", "dh"):
+        assert ours[key][0] == pytest.approx(float(expected[key][0]))
+
+
+class _ServedDocument:
+    """Enough of a served Bokeh document for the scheduler: next-tick callbacks on an asyncio loop."""
+
+    session_context = object()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def add_next_tick_callback(self, callback: Any) -> None:
+        def run() -> None:
+            result = callback()
+            if inspect.isawaitable(result):
+                self.loop.create_task(result)
+
+        self.loop.call_soon(run)
+
+
+def _serve(data: Any, prepare: Any, requests: Any) -> tuple[ExplorerState, CutScheduler, list[dict[str, Any]]]:
+    from panel.io.state import set_curdoc
+
+    state = ExplorerState(data)
+    applied: list[dict[str, Any]] = []
+
+    def apply(values: dict[str, Any]) -> None:
+        applied.append(values)
+        state.param.update(**values)
+
+    scheduler = CutScheduler(state, prepare=prepare, apply=apply)
+
+    async def main() -> None:
+        doc = _ServedDocument(asyncio.get_running_loop())
+        with set_curdoc(doc):
+            await requests(scheduler)
+        for _ in range(500):
+            if not scheduler.busy:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the scheduler never finished")
+
+    asyncio.run(main())
+    return state, scheduler, applied
+
+
+def test_releases_faster_than_served_are_merged_and_the_latest_wins(data) -> None:  # type: ignore[no-untyped-def]
+    threads: list[str] = []
+    gate = threading.Event()
+
+    def prepare(twin: ExplorerState) -> None:
+        threads.append(threading.current_thread().name)
+        gate.wait(5)  # the first computation is still running while more releases arrive
+        twin.numbers()
+
+    async def requests(scheduler: CutScheduler) -> None:
+        scheduler.request(dp_min=230.0)
+        await asyncio.sleep(0.05)  # its computation has started
+        scheduler.request(dp_min=240.0)
+        scheduler.request(dnu_max=4.0)
+        scheduler.request(dp_min=250.0)
+        gate.set()
+
+    state, scheduler, applied = _serve(data, prepare, requests)
+    assert applied == [{"dp_min": 250.0, "dnu_max": 4.0}]  # 230 was overtaken before it was drawn
+    assert (state.dp_min, state.dnu_max) == (250.0, 4.0)
+    assert all(name.startswith("redclump-cut") for name in threads)  # never on the loop's thread
+    assert len(threads) == 2 and scheduler.coalesced >= 3
+    assert not scheduler.busy
+
+
+def test_a_failing_computation_still_applies_the_cut(data) -> None:  # type: ignore[no-untyped-def]
+    def prepare(_twin: ExplorerState) -> None:
+        raise RuntimeError("disk gone")
+
+    async def requests(scheduler: CutScheduler) -> None:
+        scheduler.request(dp_min=260.0)
+
+    state, _scheduler, applied = _serve(data, prepare, requests)
+    assert applied == [{"dp_min": 260.0}] and state.dp_min == 260.0
+
+
+def test_outside_a_server_a_request_applies_at_once(data) -> None:  # type: ignore[no-untyped-def]
+    state = ExplorerState(data)
+    scheduler = CutScheduler(state, prepare=lambda twin: None, apply=lambda values: state.param.update(**values))
+    scheduler.request(dp_min=270.0)
+    assert state.dp_min == 270.0
+
+
+def test_a_derived_twin_shares_the_results_it_computed(data) -> None:  # type: ignore[no-untyped-def]
+    state = ExplorerState(data)
+    twin = state.derive(dp_min=255.0)
+    assert state.dp_min == 225.0 and twin.dp_min == 255.0
+    numbers = twin.numbers()
+    state.dp_min = 255.0
+    assert state.numbers() is numbers  # computed once, on the twin
+    assert state.numbers()["n_catalogue"] == int(np.count_nonzero(state.cut().mask(data.catalogue)))
+
+
+def test_served_pages_link_no_stylesheet_from_panels_cdn(data) -> None:  # type: ignore[no-untyped-def]
+    """With several server processes a page's document may be built by a process that never
+    rendered its HTML; its stylesheet links must already be this server's."""
+    import warnings
+
+    from bokeh.document import Document
+    from bokeh.models import ImportedStyleSheet
+    from panel.io.resources import CDN_DIST
+    from redclump.dashboard.app import create_app
+
+    from redclump.serving import local_stylesheets
+
+    def cdn_links(template: Any) -> int:
+        doc = Document()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            template.server_doc(doc)
+        sheets = [s for root in doc.roots for s in root.select({"type": ImportedStyleSheet})]
+        assert sheets
+        return sum(str(s.url).startswith(CDN_DIST) for s in sheets)
+
+    assert cdn_links(create_app(data)) > 0  # what Panel does on its own
+    assert cdn_links(local_stylesheets(create_app(data))) == 0
