@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -143,6 +144,7 @@ class CutScheduler(param.Parameterized):
         self._pending: dict[str, Any] = {}
         self._running = False
         self._doc: Any = None
+        self._asked = 0.0  # when the oldest of the pending changes was asked for
         self.coalesced = 0  # changes merged into a later one (never computed on their own)
 
     def request(self, **values: Any) -> None:
@@ -152,6 +154,8 @@ class CutScheduler(param.Parameterized):
             self._apply(values)
             return
         self.coalesced += bool(self._pending)
+        if not self._pending:
+            self._asked = time.perf_counter()
         self._pending.update(values)
         self.busy = True
         if self._running:
@@ -172,26 +176,38 @@ class CutScheduler(param.Parameterized):
     async def _serve(self) -> None:
         doc, loop = self._doc, asyncio.get_running_loop()
         while True:
-            values, self._pending = self._pending, {}
+            values, self._pending, asked = self._pending, {}, self._asked
+            computed = 0.0
             try:
                 twin = self.state.derive(**values)
+                start = time.perf_counter()
                 await loop.run_in_executor(executor(), self._prepare, twin)
+                computed = time.perf_counter() - start
             except Exception:  # the apply below computes it again on the loop, and reports it
                 log.exception("computing the cut %s off the event loop failed", values)
             if self._pending:  # a newer release came meanwhile: compute the merged latest instead
-                self._pending = {**values, **self._pending}
+                self._pending, self._asked = {**values, **self._pending}, asked
                 self.coalesced += 1
                 continue
             done = loop.create_future()
-            doc.add_next_tick_callback(partial(self._apply_locked, values, done))
+            doc.add_next_tick_callback(partial(self._apply_locked, values, done, asked, computed))
             await done
             if not self._pending:  # (this coroutine and request() both run on the loop's thread)
                 self._running = False
                 return
 
-    def _apply_locked(self, values: dict[str, Any], done: asyncio.Future[None]) -> None:
+    def _apply_locked(self, values: dict[str, Any], done: asyncio.Future[None], asked: float, computed: float) -> None:
+        start = time.perf_counter()
         try:
             self._apply(values)
+            end = time.perf_counter()
+            # (`redclump -v serve` shows these; tests/benchmarks/test_load.py reads them)
+            log.debug(
+                "cut served in %.0f ms: computed %.0f ms (in the pool), drawn %.0f ms (on the loop)",
+                1e3 * (end - asked),
+                1e3 * computed,
+                1e3 * (end - start),
+            )
         finally:
             if not self._pending:
                 self.busy = False

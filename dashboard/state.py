@@ -36,8 +36,9 @@ COLOUR_COLUMNS: dict[str, str | None] = {
 SLIDER_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
 CUT_PARAMS = (*SLIDER_PARAMS, "region")
 URL_PARAMS = (*SLIDER_PARAMS, "colour_by", "cnorm", "sky_projection")
-#: Results kept per kind (mask, test mask, numbers): the applied cut and the ones being computed.
-MEMO_SIZE = 4
+#: Results kept per kind (mask, test mask, numbers, view images): the applied cut and the one being
+#: computed. Each catalogue mask or index is megabytes, and every session keeps its own.
+MEMO_SIZE = 2
 
 
 class Memo:

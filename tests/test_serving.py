@@ -72,6 +72,14 @@ def test_loopback_addresses(address: str, loopback: bool) -> None:
     assert (serving.exposure_warning(address, 5006) is None) is loopback
 
 
+@pytest.mark.parametrize(("cores", "procs"), [(1, 1), (2, 2), (16, serving.MAX_PROCS), (None, 1)])
+def test_default_server_processes_follow_the_cores(
+    cores: int | None, procs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert serving.default_procs() == procs
+
+
 def test_origins() -> None:
     assert serving.allowed_origins("127.0.0.1", 5006, None) == ["127.0.0.1:5006", "localhost:5006"]
     assert serving.allowed_origins("0.0.0.0", 80, ["lab.example.org:80"])[-1] == "lab.example.org:80"

@@ -297,6 +297,14 @@ _RECORD_EVENTS = """() => {
 }"""
 
 
+def _server_pss(pid: int) -> int:
+    """Memory of a server and the processes it forked, pages they share counted once (bytes)."""
+    import psutil
+
+    parent = psutil.Process(pid)
+    return sum(p.memory_full_info().pss for p in [parent, *parent.children(recursive=True)])
+
+
 def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[no-untyped-def]
     """`redclump serve` on a built catalogue (REDCLUMP_BENCH_WORKDIR, default .redclump): page
     ready, slider → numbers visible, zoom → sky redrawn (in Chromium), largest websocket message,
@@ -337,7 +345,8 @@ def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[n
         ready = time.perf_counter() - start
         time.sleep(2)
         page.screenshot(path=str(ROOT / "docs" / "img" / "app.png"))  # the README's screenshot
-        rss_one = psutil.Process(proc.pid).memory_info().rss
+        rss_one = _server_pss(proc.pid)
+        n_procs = 1 + len(psutil.Process(proc.pid).children(recursive=True))
 
         handle = page.locator(".noUi-handle").first
         latencies = []
@@ -400,7 +409,7 @@ def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[n
             other.goto(f"http://127.0.0.1:{port}/redclump", timeout=120_000)
             other.locator("#n-selected").first.wait_for(timeout=120_000)
             others.append(other)
-        rss_six = psutil.Process(proc.pid).memory_info().rss
+        rss_six = _server_pss(proc.pid)
         for other in [page, *others]:
             other.close()
     finally:
@@ -429,7 +438,9 @@ def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[n
     RESULTS.append(
         f"| largest websocket message to the browser (load, 20 slider steps, 12 zooms) | {max(frames) / 1024:,.0f} KB | ≤ 10 MB |"
     )
-    RESULTS.append(f"| server RSS, one session | {rss_one / 1024**2:,.0f} MB | ≤ 2 GB |")
+    RESULTS.append(
+        f"| server memory (PSS summed over its {n_procs} processes), one session | {rss_one / 1024**2:,.0f} MB | ≤ 2 GB |"
+    )
     RESULTS.append(f"| each further session | {(rss_six - rss_one) / 5 / 1024**2:,.0f} MB | ≤ 100 MB |")
     RESULTS.append("")
 
