@@ -68,6 +68,10 @@ VIEW_HELP: dict[str, str] = {
 }
 #: Largest image a view aggregates (px); a larger plot shows it stretched.
 MAX_AGGREGATE = (1600, 1000)
+#: Screen pixels per aggregate pixel, along each axis. At 1 a full-width view was a 2 MB image per
+#: cut change, and the browser's eq_hist colour mapping of it took most of a slider step's time
+#: (~1 s of it on the 2-core machine, BENCHMARKS.md); at 2 the image is a quarter of that.
+SCREEN_PER_PIXEL = 2
 #: Colour-bar labels rounded to 2 significant figures (the eq_hist ticks fall on bin edges such
 #: as 132.031); BokehJS code, for a CustomJSTickFormatter.
 TWO_SIGNIFICANT_FIGURES = """
@@ -232,9 +236,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
             tuple(sorted(x_range)) if x_range else x_full,
             tuple(sorted(y_range)) if y_range else y_full,
             colour,
-            # One aggregate pixel per screen pixel of the plot's frame (PlotSize), within bounds.
-            int(np.clip(width or WIDTH, 50, MAX_AGGREGATE[0])),
-            int(np.clip(height or HEIGHT, 50, MAX_AGGREGATE[1])),
+            # One aggregate pixel per SCREEN_PER_PIXEL² screen pixels of the plot's frame (PlotSize).
+            int(np.clip((width or WIDTH * SCREEN_PER_PIXEL) // SCREEN_PER_PIXEL, 50, MAX_AGGREGATE[0])),
+            int(np.clip((height or HEIGHT * SCREEN_PER_PIXEL) // SCREEN_PER_PIXEL, 50, MAX_AGGREGATE[1])),
         )
         label = "stars" if colour is None else colour
         return hv.Image(live.render(state, request), kdims=[x, y], vdims=[label])

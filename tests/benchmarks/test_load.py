@@ -192,3 +192,93 @@ def test_concurrent_sessions() -> None:
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     text = text.split(SECTION)[0].rstrip() + "\n\n" + "\n".join(lines) + "\n"
     path.write_text(text)
+
+
+BROWSER_SECTION = "## Concurrent Chromium pages"
+PAGES = 4
+STEPS_PER_PAGE = 5
+
+
+def _step_pages(pages: list, rng: np.random.Generator) -> list[float]:  # type: ignore[type-arg]
+    """Step each page's ΔP slider STEPS_PER_PAGE times at random times, all pages at once (one
+    thread drives them in turn: Playwright's pages are not shared between threads); each step
+    timed from the key press to the new count on screen."""
+    counts = [page.locator("#n-selected").first for page in pages]
+    handles = [page.locator(".noUi-handle").first for page in pages]
+    due = [time.perf_counter() + rng.uniform(0.5, 1.5) * PERIOD_S for _ in pages]
+    waiting: list[tuple[str, float] | None] = [None for _ in pages]
+    steps = [0 for _ in pages]
+    latencies = []
+    while any(n < STEPS_PER_PAGE for n in steps) or any(waiting):
+        for i, page in enumerate(pages):
+            now = time.perf_counter()
+            if waiting[i] is not None:
+                before, start = waiting[i]  # type: ignore[misc]
+                if counts[i].inner_text() != before:
+                    latencies.append(time.perf_counter() - start)
+                    waiting[i] = None
+                    due[i] = time.perf_counter() + rng.uniform(0.5, 1.5) * PERIOD_S
+                elif now - start > 60:
+                    raise TimeoutError(f"page {i}: no new count 60 s after a slider step")
+            elif steps[i] < STEPS_PER_PAGE and now >= due[i]:
+                before = counts[i].inner_text()
+                handles[i].focus()
+                waiting[i] = (before, time.perf_counter())
+                page.keyboard.press("ArrowRight" if steps[i] % 2 == 0 else "ArrowLeft")
+                steps[i] += 1
+        time.sleep(0.005)
+    return latencies
+
+
+def test_concurrent_chromium_pages(browser) -> None:  # type: ignore[no-untyped-def]
+    """PAGES Chromium pages on one `redclump serve`, on the same machine as the server, each
+    stepping the ΔP slider: key press → new count visible, p50/p95 (target p95 ≤ 1 s at 4 pages)."""
+    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
+    if not (workdir / "catalogue" / "_manifest.json").exists():
+        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (workdir / "bench-serve-pages.log").open("w")
+    argv = [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)]
+    server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/redclump"
+
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        pages = [browser.new_page(viewport={"width": 1600, "height": 1000}) for _ in range(PAGES)]
+        for page in pages:
+            page.goto(url, timeout=180_000)
+            page.locator("#n-selected").first.wait_for(timeout=180_000)
+        latencies = np.array(_step_pages(pages, np.random.default_rng(0)))
+        for page in pages:
+            page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
+    lines = [
+        BROWSER_SECTION,
+        "",
+        f"`tests/benchmarks/test_load.py::test_concurrent_chromium_pages`: {PAGES} Chromium pages (1600×1000) on "
+        f"one `redclump serve` (default processes), browser and server on the same {os.cpu_count()} cores; each "
+        f"page steps the ΔP slider {STEPS_PER_PAGE} times with the keyboard (think time "
+        f"{0.5 * PERIOD_S:g}–{1.5 * PERIOD_S:g} s), key press → new count visible.",
+        "",
+        "| pages | key press → new count p50 | p95 | steps | target p95 |",
+        "|---|---|---|---|---|",
+        f"| {PAGES} | {1e3 * np.median(latencies):.0f} ms | {1e3 * np.percentile(latencies, 95):.0f} ms "
+        f"| {len(latencies)} | ≤ 1 s |",
+    ]
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    before, _, after = text.partition(BROWSER_SECTION)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    text = before.rstrip() + "\n\n" + "\n".join(lines) + "\n" + (f"\n## {rest}" if rest else "")
+    path.write_text(text)
