@@ -74,13 +74,14 @@ class Comparison(param.Parameterized):
         self.a = ExplorerState(state.data)
         super().__init__(**params)
         state.param.watch(lambda event: setattr(self.a, "region", event.new), "region")
-        state.param.watch(self._b_changed, [*SLIDER_PARAMS, "region"])
+        state.param.watch(self.view_changed, [*SLIDER_PARAMS, "region"])
         self.a.region = state.region
         self._apply(self.pinned)
 
-    def _b_changed(self, *_: Any) -> None:
-        # Only then does the layer depend on cut B: otherwise a cut change would re-render the
-        # whole overlay of the view under it for a transparent layer.
+    def view_changed(self, *_: Any) -> None:
+        """Cut B, or the view under the difference layer, changed: redraw the layer if shown
+        (only then: otherwise each change would re-render the view's overlay for a transparent
+        layer)."""
         if self.difference and self.active:
             self.b_changes += 1
 
@@ -128,9 +129,10 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
 
     state = comparison.state
 
-    def layer(
-        x_range: Any = None, y_range: Any = None, width: int | None = None, height: int | None = None, **_: Any
-    ) -> hv.RGB:
+    ranges, plot_size = hv.streams.RangeXY(), hv.streams.PlotSize()
+
+    def layer(**_: Any) -> hv.RGB:
+        x_range, y_range, width, height = ranges.x_range, ranges.y_range, plot_size.width, plot_size.height
         xr = tuple(sorted(x_range)) if x_range else (bounds[0], bounds[2])
         yr = tuple(sorted(y_range)) if y_range else (bounds[1], bounds[3])
         extent = (xr[0], yr[0], xr[1], yr[1])
@@ -153,12 +155,13 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
         image = tf.spread(tf.shade(agg, color_key=DIFFERENCE_COLOURS, how="eq_hist", min_alpha=120), px=1)
         return hv.RGB(np.array(image.to_pil()), bounds=extent)
 
-    streams = [
-        hv.streams.RangeXY(),
-        hv.streams.PlotSize(),
-        hv.streams.Params(comparison, ["pinned", "difference", "b_changes"]),
-    ]
-    return hv.DynamicMap(layer, streams=streams)
+    # Zooms and resizes reach the layer through linked streams, which do not re-render the view's
+    # overlay by themselves: only while the layer is shown do they count as a change of B.
+    dmap = hv.DynamicMap(layer, streams=[hv.streams.Params(comparison, ["pinned", "difference", "b_changes"])])
+    for stream in (ranges, plot_size):
+        stream.source = dmap
+        stream.add_subscriber(lambda **_: comparison.view_changed())
+    return dmap
 
 
 def mark_tradeoff(figure: Any, comparison: Comparison) -> None:

@@ -113,7 +113,7 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.FlexBox:
         css_classes=["numbers-pane"],
     )
     tradeoff = tradeoff_view(state)
-    tradeoff.sizing_mode = "stretch_width"
+    tradeoff.sizing_mode, tradeoff.max_width = "stretch_width", 640
     tradeoff.height = ROW_HEIGHT - 20
     mark_tradeoff(tradeoff, comparison)
     kiel_map = kiel_map_view(state, height=ROW_HEIGHT - 20)

@@ -32,7 +32,7 @@ from bokeh.document import without_document_lock
 
 from .state import MEMO_SIZE, ExplorerState, Memo
 
-__all__ = ["CutScheduler", "LiveImage", "executor"]
+__all__ = ["CutScheduler", "LatestWins", "LiveImage", "executor"]
 
 log = logging.getLogger("redclump")
 
@@ -60,6 +60,7 @@ class LiveImage:
         self._memo = Memo(MEMO_SIZE)
         self.request: tuple[Any, ...] | None = None
         self._plot: Any = None
+        self._mover: LatestWins | None = None
 
     def aggregate(self, state: ExplorerState, request: tuple[Any, ...]) -> Any:
         return self._memo.get((state._key(), request), lambda: self._compute(state, request))
@@ -83,6 +84,24 @@ class LiveImage:
         """Compute the image for ``twin``'s cut (in a worker thread), if the view is shown."""
         if self.shown:
             self.aggregate(twin, self.request)  # type: ignore[arg-type]
+
+    def move(self, state: ExplorerState, request: tuple[Any, ...]) -> None:
+        """The view was zoomed, panned or resized: draw ``request`` (computed off the loop, the
+        latest of quick successive moves only), without a HoloViews re-render."""
+        if request == self.request or not self.shown:
+            return
+        if self._mover is None:
+
+            def job(values: dict[str, Any]) -> Callable[[], Any]:
+                return partial(self.aggregate, state.derive(), values["request"])
+
+            def show(values: dict[str, Any]) -> None:
+                self.request = values["request"]
+                self.redraw(state)
+
+            self._mover = LatestWins(job, show)
+            self._mover.what = "view"
+        self._mover.request(request=request)
 
     def redraw(self, state: ExplorerState) -> bool:
         """Patch the shown image's data and colour range for ``state``'s cut; False if not shown."""
@@ -122,33 +141,36 @@ def image_data(agg: Any) -> dict[str, list[Any]]:
     }
 
 
-class CutScheduler(param.Parameterized):
-    """Applies a session's slider releases: computed off the event loop, the latest one wins.
+class LatestWins(param.Parameterized):
+    """Serves a session's requests off the event loop; those that come while one is being
+    computed are merged, and only the latest is computed and applied.
 
-    ``prepare(twin)`` fills the caches for a cut (run in :func:`executor`); ``apply(values)`` sets
-    it on the page (run on the event loop, with the document locked). Outside a served page
-    (tests, notebooks) both run at once, in the caller's thread.
+    ``job(values)`` runs on the loop and returns what to compute (a callable, run in
+    :func:`executor`); ``apply(values)`` then runs on the loop with the document locked. Outside a
+    served page (tests, notebooks) ``apply`` runs at once, in the caller's thread.
     """
 
-    busy = param.Boolean(False, doc="A cut change is being computed or drawn")
+    busy = param.Boolean(False, doc="A request is being computed or drawn")
+
+    #: What the debug log calls one request ("cut served in … ms").
+    what = "request"
 
     def __init__(
         self,
-        state: ExplorerState,
-        prepare: Callable[[ExplorerState], None],
+        job: Callable[[dict[str, Any]], Callable[[], Any]],
         apply: Callable[[dict[str, Any]], None],
         **params: Any,
     ) -> None:
         super().__init__(**params)
-        self.state, self._prepare, self._apply = state, prepare, apply
+        self._job, self._apply = job, apply
         self._pending: dict[str, Any] = {}
         self._running = False
         self._doc: Any = None
-        self._asked = 0.0  # when the oldest of the pending changes was asked for
-        self.coalesced = 0  # changes merged into a later one (never computed on their own)
+        self._asked = 0.0  # when the oldest of the pending requests was made
+        self.coalesced = 0  # requests merged into a later one (never computed on their own)
 
     def request(self, **values: Any) -> None:
-        """Ask for cut ``values``; merged with those not yet started."""
+        """Ask for ``values``; merged with those not yet started."""
         doc = _served_document()
         if doc is None:
             self._apply(values)
@@ -165,10 +187,10 @@ class CutScheduler(param.Parameterized):
 
     @without_document_lock
     async def _run(self) -> None:
-        """Compute the pending cut in the pool, unlocked; apply it with the document locked."""
+        """Compute the pending request in the pool, unlocked; apply it with the document locked."""
         try:
             await self._serve()
-        except BaseException:  # never leave the session's sliders waiting on a dead task
+        except BaseException:  # never leave the session waiting on a dead task
             self._running = False
             self.busy = False
             raise
@@ -179,13 +201,13 @@ class CutScheduler(param.Parameterized):
             values, self._pending, asked = self._pending, {}, self._asked
             computed = 0.0
             try:
-                twin = self.state.derive(**values)
+                job = self._job(values)
                 start = time.perf_counter()
-                await loop.run_in_executor(executor(), self._prepare, twin)
+                await loop.run_in_executor(executor(), job)
                 computed = time.perf_counter() - start
             except Exception:  # the apply below computes it again on the loop, and reports it
-                log.exception("computing the cut %s off the event loop failed", values)
-            if self._pending:  # a newer release came meanwhile: compute the merged latest instead
+                log.exception("computing %s off the event loop failed", values)
+            if self._pending:  # a newer request came meanwhile: compute the merged latest instead
                 self._pending, self._asked = {**values, **self._pending}, asked
                 self.coalesced += 1
                 continue
@@ -203,7 +225,8 @@ class CutScheduler(param.Parameterized):
             end = time.perf_counter()
             # (`redclump -v serve` shows these; tests/benchmarks/test_load.py reads them)
             log.debug(
-                "cut served in %.0f ms: computed %.0f ms (in the pool), drawn %.0f ms (on the loop)",
+                "%s served in %.0f ms: computed %.0f ms (in the pool), drawn %.0f ms (on the loop)",
+                self.what,
                 1e3 * (end - asked),
                 1e3 * computed,
                 1e3 * (end - start),
@@ -212,6 +235,27 @@ class CutScheduler(param.Parameterized):
             if not self._pending:
                 self.busy = False
             done.set_result(None)
+
+
+class CutScheduler(LatestWins):
+    """Applies a session's cut changes (slider releases, presets) off the event loop, latest wins.
+
+    ``prepare(twin)`` fills the caches for a cut, on a twin of ``state`` with the new values
+    (:meth:`ExplorerState.derive`, made on the loop, computed in :func:`executor`);
+    ``apply(values)`` sets the cut on the page.
+    """
+
+    what = "cut"
+
+    def __init__(
+        self,
+        state: ExplorerState,
+        prepare: Callable[[ExplorerState], None],
+        apply: Callable[[dict[str, Any]], None],
+        **params: Any,
+    ) -> None:
+        self.state = state
+        super().__init__(lambda values: partial(prepare, state.derive(**values)), apply, **params)
 
 
 def _served_document() -> Any:

@@ -221,38 +221,39 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
 
     live = LiveImage(compute)
 
-    def image(
-        x_range: Any = None,
-        y_range: Any = None,
-        colour_by: str = "density",
-        width: int | None = None,
-        height: int | None = None,
-        **_: Any,
-    ) -> hv.Image:
-        colour = COLOUR_COLUMNS[colour_by]
+    ranges, size = hv.streams.RangeXY(), hv.streams.PlotSize()
+
+    def request() -> tuple[Any, ...]:
+        """What the view shows now: ranges, colour column, aggregate size."""
+        colour = COLOUR_COLUMNS[state.colour_by]
         if colour is not None and colour not in state.data.catalogue:
             colour = None
-        request = (
-            tuple(sorted(x_range)) if x_range else x_full,
-            tuple(sorted(y_range)) if y_range else y_full,
+        width, height = size.width, size.height
+        return (
+            tuple(sorted(ranges.x_range)) if ranges.x_range else x_full,
+            tuple(sorted(ranges.y_range)) if ranges.y_range else y_full,
             colour,
-            # One aggregate pixel per SCREEN_PER_PIXEL² screen pixels of the plot's frame (PlotSize).
+            # One aggregate pixel per SCREEN_PER_PIXEL² screen pixels of the plot's frame.
             int(np.clip((width or WIDTH * SCREEN_PER_PIXEL) // SCREEN_PER_PIXEL, 50, MAX_AGGREGATE[0])),
             int(np.clip((height or HEIGHT * SCREEN_PER_PIXEL) // SCREEN_PER_PIXEL, 50, MAX_AGGREGATE[1])),
         )
-        label = "stars" if colour is None else colour
-        return hv.Image(live.render(state, request), kdims=[x, y], vdims=[label])
 
-    # The seismic view shows every candidate: a cut moves only its cut lines. The others are
-    # redrawn in place on a cut change (see .live), not through a HoloViews stream.
-    dmap = hv.DynamicMap(
-        image, streams=[hv.streams.RangeXY(), hv.streams.PlotSize(), hv.streams.Params(state, ["colour_by"])]
-    )
+    def image(**_: Any) -> hv.Image:
+        now = request()
+        label = "stars" if now[2] is None else now[2]
+        return hv.Image(live.render(state, now), kdims=[x, y], vdims=[label])
+
+    # HoloViews re-renders the view only when the colour choice changes. A zoom, a pan or a resize
+    # (linked streams, which do not refresh the plot) and a cut change redraw the image in place
+    # (see .live); the seismic view shows every candidate, so a cut moves only its cut lines.
+    dmap = hv.DynamicMap(image, streams=[hv.streams.Params(state, ["colour_by"])])
+    for stream in (ranges, size):
+        stream.source = dmap
+        stream.add_subscriber(lambda **_: live.move(state, request()))
     if name != "seismic":
         cache.images.append(live)
-
-        # (A DynamicMap driven by dimensionless streams never reuses a cached frame: a zoom or a
-        # new page calls image() again, which reads the current cut.)
+        # (A DynamicMap driven by dimensionless streams never reuses a cached frame: a new page
+        # calls image() again, which reads the current cut.)
         state.param.watch(lambda *_: live.redraw(state), CUT_PARAMS)
     bounds = hv.streams.BoundsXY(source=dmap)
     lasso = hv.streams.Lasso(source=dmap)
@@ -403,7 +404,8 @@ def kiel_map_view(state: ExplorerState, *, height: int = 300) -> Any:
     fig = figure(
         height=height,
         min_width=300,
-        sizing_mode="stretch_width",
+        max_width=640,  # a 14 × 10 grid; wrapped under the numbers on a narrow window it would
+        sizing_mode="stretch_width",  # otherwise outgrow the view above it
         x_range=(x1, x0),  # Teff increasing to the left, log g downwards, as a Kiel diagram
         y_range=(y1, y0),
         title="contamination of the cut (test split)",

@@ -390,6 +390,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         allow_websocket_origin=origins,
         title="redclump",
         websocket_max_message_size=10 * 1024 * 1024,
+        **serving.session_cleanup(args.procs),
     )
 
 

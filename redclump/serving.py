@@ -16,10 +16,12 @@ __all__ = [
     "MAX_PROCS",
     "ServeError",
     "allowed_origins",
+    "default_procs",
     "die_with_parent",
     "exposure_warning",
     "is_loopback",
     "local_stylesheets",
+    "session_cleanup",
     "should_build",
 ]
 
@@ -32,6 +34,22 @@ def default_procs() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_PROCS))
 
 
+def session_cleanup(procs: int) -> dict[str, int]:
+    """Bokeh server options that free a page's unused session sooner when there are several
+    server processes.
+
+    Bokeh builds a page's session when it serves the HTML, in whichever process answers; if the
+    page's websocket then reaches another process, that one builds the session again and the
+    first is never used. Bokeh frees unused sessions 15 s after they were made, checked every
+    17 s: with many page visits that held a few hundred megabytes. A browser connects its
+    websocket within a second or two of the HTML; one that is slower gets a session built for it
+    on connecting, as above.
+    """
+    if procs <= 1:
+        return {}
+    return {"unused_session_lifetime_milliseconds": 5_000, "check_unused_sessions_milliseconds": 2_000}
+
+
 def local_stylesheets(template: Any) -> Any:
     """Make ``template``'s page link Panel's stylesheets from this server, never from Panel's CDN.
 
@@ -39,7 +57,8 @@ def local_stylesheets(template: Any) -> Any:
     it renders the page's HTML, in the process that answers that request. With several server
     processes the page's websocket may reach another process, which builds the session's document
     afresh without that rewrite, so an offline browser got unstyled widgets. This rewrites every
-    document the template builds.
+    document the template builds, and records the local path in the document as Panel's HTML
+    rendering does, for the components made later (a pinned cut's table, a new tab's plot).
     """
     from panel.io.resources import LOCAL_DIST, patch_model_css
     from panel.io.state import state
@@ -49,6 +68,7 @@ def local_stylesheets(template: Any) -> Any:
     def server_doc(doc: Any = None, *args: Any, **kwargs: Any) -> Any:
         doc = build(doc, *args, **kwargs)
         dist_url = f"{state.rel_path}/{LOCAL_DIST}" if state.rel_path else LOCAL_DIST
+        doc._template_variables["dist_url"] = dist_url  # what Panel links components made later to
         for root in doc.roots:
             patch_model_css(root, dist_url=dist_url)
         return doc

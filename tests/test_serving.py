@@ -80,6 +80,13 @@ def test_default_server_processes_follow_the_cores(
     assert serving.default_procs() == procs
 
 
+def test_several_processes_free_unused_sessions_sooner() -> None:
+    assert serving.session_cleanup(1) == {}
+    options = serving.session_cleanup(2)
+    assert options["unused_session_lifetime_milliseconds"] < 15_000  # Bokeh's default
+    assert options["check_unused_sessions_milliseconds"] < options["unused_session_lifetime_milliseconds"]
+
+
 def test_origins() -> None:
     assert serving.allowed_origins("127.0.0.1", 5006, None) == ["127.0.0.1:5006", "localhost:5006"]
     assert serving.allowed_origins("0.0.0.0", 80, ["lab.example.org:80"])[-1] == "lab.example.org:80"

@@ -36,17 +36,17 @@ def _rendered_image(state: ExplorerState, name: str) -> tuple[Any, Any]:
     (source,) = (
         r.data_source for r in root.select({"type": bokeh.models.GlyphRenderer}) if "image" in r.data_source.data
     )
-    return source, cache
+    return source, cache, view
 
 
 def test_a_cut_change_redraws_the_image_in_place_as_holoviews_would_draw_it(data) -> None:  # type: ignore[no-untyped-def]
     state = ExplorerState(data)
-    source, _cache = _rendered_image(state, "sky_lb")
+    source, _cache, _view = _rendered_image(state, "sky_lb")
     before = np.array(source.data["image"][0])
     state.dp_min = 280.0  # no HoloViews stream follows the cut: the source is patched
     after = np.array(source.data["image"][0])
     assert np.nansum(after) < np.nansum(before)  # a tighter cut: fewer stars drawn
-    fresh_source, _ = _rendered_image(ExplorerState(data, dp_min=280.0), "sky_lb")
+    fresh_source, *_ = _rendered_image(ExplorerState(data, dp_min=280.0), "sky_lb")
     np.testing.assert_array_equal(after, np.asarray(fresh_source.data["image"][0]))
     for key in ("x", "y", "dw", "dh"):
         assert source.data[key] == pytest.approx(list(fresh_source.data[key]))
@@ -54,9 +54,36 @@ def test_a_cut_change_redraws_the_image_in_place_as_holoviews_would_draw_it(data
     assert counts == np.count_nonzero(state.mask())  # every selected star, once (full-sky view)
 
 
+def test_a_zoom_redraws_the_image_in_place_for_the_new_range(data) -> None:  # type: ignore[no-untyped-def]
+    import holoviews as hv
+
+    state = ExplorerState(data)
+    source, _cache, view = _rendered_image(state, "sky_lb")
+    chain, todo = [], [view]  # the view and the DynamicMaps it was derived from
+    while todo:
+        chain.append(todo.pop())
+        todo += [i for i in getattr(chain[-1].callback, "inputs", []) if isinstance(i, hv.DynamicMap)]
+    (ranges,) = [
+        s for source in chain for s in hv.streams.Stream.registry.get(source, []) if isinstance(s, hv.streams.RangeXY)
+    ]
+    ranges.event(x_range=(90.0, 0.0), y_range=(0.0, 45.0))  # what the browser sends on a zoom
+    assert source.data["x"] == [0.0] and source.data["y"] == [0.0]
+    assert source.data["dw"] == [pytest.approx(90.0)] and source.data["dh"] == [pytest.approx(45.0)]
+    catalogue = data.catalogue
+    inside = (
+        state.mask()
+        & catalogue["l_wrapped"].between(0.0, 90.0).to_numpy()
+        & catalogue["b"].between(0.0, 45.0).to_numpy()
+    )
+    assert np.nansum(source.data["image"][0]) == np.count_nonzero(inside)
+    state.dp_min = 280.0  # a cut change keeps the zoomed range
+    assert source.data["dw"] == [pytest.approx(90.0)]
+    assert np.nansum(source.data["image"][0]) == np.count_nonzero(inside & state.mask())
+
+
 def test_the_seismic_view_does_not_redraw_on_a_cut_change(data) -> None:  # type: ignore[no-untyped-def]
     state = ExplorerState(data)
-    source, _ = _rendered_image(state, "seismic")
+    source, *_ = _rendered_image(state, "seismic")
     data_before = source.data
     state.dp_min = 280.0
     assert source.data is data_before  # it shows every candidate; only its cut lines move
@@ -184,6 +211,7 @@ def test_served_pages_link_no_stylesheet_from_panels_cdn(data) -> None:  # type:
     from bokeh.document import Document
     from bokeh.models import ImportedStyleSheet
     from panel.io.resources import CDN_DIST
+    from panel.io.state import set_curdoc
     from redclump.dashboard.app import create_app
 
     from redclump.serving import local_stylesheets
@@ -193,6 +221,9 @@ def test_served_pages_link_no_stylesheet_from_panels_cdn(data) -> None:  # type:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             template.server_doc(doc)
+            with set_curdoc(doc):
+                template.comparison.pin()  # components made after the page (cut A's table)
+                template.state.dp_min = 260.0
         sheets = [s for root in doc.roots for s in root.select({"type": ImportedStyleSheet})]
         assert sheets
         return sum(str(s.url).startswith(CDN_DIST) for s in sheets)
