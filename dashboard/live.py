@@ -13,6 +13,8 @@ catalogue), during which no other session was served. Here:
 - The loop then sets the cut on the state. Its watchers find every result computed, and each
   density view patches its Bokeh image source (:class:`LiveImage`) rather than re-rendering its
   HoloViews overlay (which also made Bokeh re-walk the whole document's models).
+- A zoom, pan or resize of a density view is served the same way (:meth:`LiveImage.move`, its own
+  :class:`LatestWins`): HoloViews re-renders a view only when the colour choice changes.
 """
 
 from __future__ import annotations

@@ -342,7 +342,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
     if args.procs is None:
-        args.procs = serving.default_procs()
+        args.procs = 1
     if args.procs > serving.MAX_PROCS:
         log.warning("--procs %d: using the most, %d (the cores limit the sessions)", args.procs, serving.MAX_PROCS)
     args.procs = min(args.procs, serving.MAX_PROCS)
@@ -597,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--procs",
         type=_positive_int,
         default=None,
-        help="server processes sharing the loaded catalogue (default: one per core, at most 4)",
+        help="server processes sharing the loaded catalogue (default 1; at most 4, see the README)",
     )
     p.add_argument(
         "--build",

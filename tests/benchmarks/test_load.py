@@ -8,7 +8,7 @@ the server's memory (PSS summed over its processes, so pages shared between fork
 count once). Results go to BENCHMARKS.md, section "Concurrent sessions".
 
 Run: ``REDCLUMP_BENCH_WORKDIR=DIR pytest -m benchmark tests/benchmarks/test_load.py`` on a built
-work folder (default ``.redclump``); ``REDCLUMP_BENCH_PROCS`` sets ``serve --procs``.
+work folder (default ``.redclump``); ``REDCLUMP_BENCH_PROCS`` sets ``serve --procs`` (default: one per core, at most 4).
 """
 
 from __future__ import annotations
@@ -109,7 +109,9 @@ def test_concurrent_sessions() -> None:
     workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
     if not (workdir / "catalogue" / "_manifest.json").exists():
         pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
-    procs = os.environ.get("REDCLUMP_BENCH_PROCS")
+    from redclump.serving import default_procs
+
+    procs = os.environ.get("REDCLUMP_BENCH_PROCS") or str(default_procs())
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -239,8 +241,12 @@ def test_concurrent_chromium_pages(browser) -> None:  # type: ignore[no-untyped-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    from redclump.serving import default_procs
+
     log = (workdir / "bench-serve-pages.log").open("w")
+    procs = os.environ.get("REDCLUMP_BENCH_PROCS") or str(default_procs())
     argv = [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)]
+    argv += ["--procs", procs]
     server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/redclump"
 
@@ -267,7 +273,7 @@ def test_concurrent_chromium_pages(browser) -> None:  # type: ignore[no-untyped-
         BROWSER_SECTION,
         "",
         f"`tests/benchmarks/test_load.py::test_concurrent_chromium_pages`: {PAGES} Chromium pages (1600×1000) on "
-        f"one `redclump serve` (default processes), browser and server on the same {os.cpu_count()} cores; each "
+        f"one `redclump serve --procs {procs}`, browser and server on the same {os.cpu_count()} cores; each "
         f"page steps the ΔP slider {STEPS_PER_PAGE} times with the keyboard (think time "
         f"{0.5 * PERIOD_S:g}–{1.5 * PERIOD_S:g} s), key press → new count visible.",
         "",
