@@ -217,7 +217,7 @@ class LatestWins(param.Parameterized):
             doc.add_next_tick_callback(partial(self._apply_locked, values, done, asked, computed))
             await done
             if not self._pending:  # (this coroutine and request() both run on the loop's thread)
-                self._running = False
+                self._running, self._doc = False, None
                 return
 
     def _apply_locked(self, values: dict[str, Any], done: asyncio.Future[None], asked: float, computed: float) -> None:

@@ -381,8 +381,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.procs > 1:  # forked after the data is loaded: the processes share its pages
         parent = os.getpid()
         os.register_at_fork(after_in_child=lambda: serving.die_with_parent(parent))
+
+    def page() -> Any:
+        pn.state.on_session_destroyed(lambda _context: serving.release_memory())
+        return serving.local_stylesheets(create_app(workdir=workdir))
+
     pn.serve(
-        {"redclump": lambda: serving.local_stylesheets(create_app(workdir=workdir))},
+        {"redclump": page},
         num_procs=args.procs,
         port=args.port,
         address=args.address,
