@@ -50,6 +50,17 @@ def _server_memory_mb(pid: int) -> tuple[float, float]:
     return pss / 1024**2, max(p.memory_info().rss for p in procs) / 1024**2
 
 
+def _wait_for_port(port: int, timeout: float = 300) -> None:
+    """Wait until the server under test listens on ``port`` (at most ``timeout`` s)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.5)
+
+
 class Session(threading.Thread):
     """One scripted user: opens the page, then changes a random cut every ~PERIOD_S seconds."""
 
@@ -122,13 +133,7 @@ def test_concurrent_sessions() -> None:
     url = f"http://127.0.0.1:{port}/redclump"
     rows = []
     try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+        _wait_for_port(port)
         idle_pss, _ = _server_memory_mb(server.pid)
         for level in LEVELS:
             log.flush()
@@ -251,13 +256,7 @@ def test_concurrent_chromium_pages(browser) -> None:  # type: ignore[no-untyped-
     url = f"http://127.0.0.1:{port}/redclump"
 
     try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+        _wait_for_port(port)
         pages = [browser.new_page(viewport={"width": 1600, "height": 1000}) for _ in range(PAGES)]
         for page in pages:
             page.goto(url, timeout=180_000)
