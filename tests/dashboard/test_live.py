@@ -146,8 +146,26 @@ def _serve(data: Any, prepare: Any, requests: Any) -> tuple[ExplorerState, CutSc
             await asyncio.sleep(0.01)
         raise AssertionError("the scheduler never finished")
 
-    asyncio.run(main())
+    _run_in_own_thread(main())
     return state, scheduler, applied
+
+
+def _run_in_own_thread(coroutine: Any) -> None:
+    """asyncio.run in a thread of its own: the session's sync Playwright keeps a loop running here."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the test's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="test-loop")
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the served loop did not finish in 30 s"
+    if failures:
+        raise failures[0]
 
 
 def test_releases_faster_than_served_are_merged_and_the_latest_wins(data) -> None:  # type: ignore[no-untyped-def]
