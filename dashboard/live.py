@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -72,8 +73,18 @@ class LiveImage:
         self.request = request
         return self.aggregate(state, request)
 
-    def hook(self, plot: Any, _element: Any) -> None:
-        """HoloViews plot hook: remember the plot that draws the image."""
+    @property
+    def hook(self) -> Callable[[Any, Any], None]:
+        """HoloViews plot hook that remembers the plot drawing the image.
+
+        HoloViews keeps an element's options, hooks included, in its process-wide ``Store`` until
+        the element is collected. A bound method there would keep this view, its state and so the
+        whole closed session alive (each closed page left ~3.6 MB), so the hook refers to the view
+        only weakly.
+        """
+        return _WeakHook(self._remember_plot)
+
+    def _remember_plot(self, plot: Any, _element: Any) -> None:
         self._plot = plot
 
     @property
@@ -268,3 +279,15 @@ def _served_document() -> Any:
     if doc is None or getattr(doc, "session_context", None) is None:
         return None
     return doc
+
+
+class _WeakHook:
+    """A plot hook that calls ``method`` while its object lives, and does not keep it alive."""
+
+    def __init__(self, method: Callable[[Any, Any], None]) -> None:
+        self._method = weakref.WeakMethod(method)
+
+    def __call__(self, plot: Any, element: Any) -> None:
+        method = self._method()
+        if method is not None:
+            method(plot, element)

@@ -191,12 +191,6 @@ def test_two_sessions_have_independent_state(server, browser) -> None:  # type: 
     assert _shown_count(second) == _expected_count(workdir, Cut(dp_min=225, dnu_max=5.5))
 
 
-@pytest.mark.xfail(
-    reason="since the cut changes moved to a thread pool and in-place redraws (dashboard/live.py) a closed "
-    "session leaves ~3.6 MB behind in this module's run (107-122 MB over 30 sessions; gc.collect and "
-    "malloc_trim on session end did not help); see the 2026-11-27 session-4 closing note",
-    strict=False,
-)
 def test_soak_thirty_sessions_memory_returns(server, browser) -> None:  # type: ignore[no-untyped-def]
     import gc
 

@@ -81,6 +81,26 @@ def test_a_zoom_redraws_the_image_in_place_for_the_new_range(data) -> None:  # t
     assert np.nansum(source.data["image"][0]) == np.count_nonzero(inside & state.mask())
 
 
+def test_a_closed_view_does_not_keep_its_session_alive(data) -> None:  # type: ignore[no-untyped-def]
+    """HoloViews keeps an element's options (its plot hooks too) in a process-wide store: the
+    view's hook must not keep the state, and with it a closed page's whole session, in memory."""
+    import gc
+    import weakref
+
+    import holoviews as hv
+    from redclump.dashboard.views import SelectionCache, density_view
+
+    hv.extension("bokeh", logo=False)
+    state = ExplorerState(data)
+    plot = hv.renderer("bokeh").get_plot(density_view(state, SelectionCache(state), "sky_lb"))
+    state.dp_min = 280.0  # the view has drawn a cut change in place
+    plot.cleanup()  # what Panel has HoloViews do when the page's session ends
+    alive = weakref.ref(state)
+    del state, plot
+    gc.collect()
+    assert alive() is None
+
+
 def test_the_seismic_view_does_not_redraw_on_a_cut_change(data) -> None:  # type: ignore[no-untyped-def]
     state = ExplorerState(data)
     source, *_ = _rendered_image(state, "seismic")
