@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -21,7 +22,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import param
-from redclump.core.mdn import mixture_from_columns, mixture_weights, prob_above
 from redclump.core.selection import Cut
 from redclump.data.schema import BANDS, STATES
 
@@ -196,7 +196,9 @@ def card_facts(star: pd.DataFrame, cut: Cut) -> dict[str, Any]:
         facts["true_state"] = STATES[code] if 0 <= code < len(STATES) else "unknown"
     facts["p_above_cut"] = float("nan")
     if cut.dp_min is not None and "dp_mix_w0" in star.columns:
-        facts["p_above_cut"] = float(prob_above(*mixture_from_columns(star, "dp"), cut.dp_min)[0, 0])
+        weights, mu, sigma = star_mixture(star, "dp")
+        upper = [0.5 * math.erfc((cut.dp_min - m) / (s * math.sqrt(2.0))) for m, s in zip(mu, sigma, strict=True)]
+        facts["p_above_cut"] = float(np.dot(weights, upper))
     return facts
 
 
@@ -233,15 +235,44 @@ def facts_html(facts: dict[str, Any]) -> str:
     )
 
 
+def star_mixture(
+    star: pd.DataFrame, prefix: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The one-row ``star``'s stored mixture of ``prefix`` (``dp`` or ``dnu``; columns as in
+    :func:`redclump.data.schema.mixture_columns`) as (weights summing to 1, means, sigmas).
+
+    The same mixture as :func:`redclump.core.mdn.mixture_from_columns` gives, in numpy: the page
+    does not import torch (~3 s of the server's start-up) for one star. Raises KeyError without
+    the mixture columns.
+
+    Examples
+    --------
+    >>> star = pd.DataFrame({"dp_mix_w0": [1.0], "dp_mix_mu0": [80.0], "dp_mix_sigma0": [5.0],
+    ...                      "dp_mix_w1": [3.0], "dp_mix_mu1": [300.0], "dp_mix_sigma1": [9.0]})
+    >>> [v.tolist() for v in star_mixture(star, "dp")]
+    [[0.25, 0.75], [80.0, 300.0], [5.0, 9.0]]
+    """
+    k = 0
+    while f"{prefix}_mix_w{k}" in star.columns:
+        k += 1
+    if k == 0:
+        msg = f"no {prefix}_mix_* columns: this catalogue does not keep the {prefix} mixture"
+        raise KeyError(msg)
+
+    def column(part: str) -> npt.NDArray[np.float64]:
+        return np.array([float(star[f"{prefix}_mix_{part}{i}"].iloc[0]) for i in range(k)])
+
+    weights = column("w")
+    return weights / weights.sum(), column("mu"), column("sigma")
+
+
 def mixture_curve(
     star: pd.DataFrame, prefix: str, *, include: float | None = None, n: int = 300
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The one-row ``star``'s stored mixture of ``prefix`` (``dp`` or ``dnu``) as (grid, density)
     over ±4σ of its components, widened to ``include`` (e.g. the cut's threshold). Raises
     KeyError without the mixture columns."""
-    logits, means, sigmas = mixture_from_columns(star, prefix)
-    weights = mixture_weights(logits)[0, 0].numpy().astype(np.float64)
-    mu, sigma = means[0, 0].numpy().astype(np.float64), sigmas[0, 0].numpy().astype(np.float64)
+    weights, mu, sigma = star_mixture(star, prefix)
     lo, hi = float((mu - 4 * sigma).min()), float((mu + 4 * sigma).max())
     if include is not None:
         lo, hi = min(lo, include), max(hi, include)

@@ -94,3 +94,10 @@ def test_panel_serve_runs_the_app_file(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_app_does_not_import_torch() -> None:
+    """`redclump serve` imports the app before it listens; torch would add ~3 s to the page's wait."""
+    code = "import sys, redclump.dashboard.app, redclump.cli; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

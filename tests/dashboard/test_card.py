@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from redclump.core.mdn import mixture_from_columns, prob_above
 from redclump.core.selection import TIER1, Cut
-from redclump.dashboard.card import StarCard, card_facts, cut_terms, facts_html, nearest_star
+from redclump.dashboard.card import StarCard, card_facts, cut_terms, facts_html, mixture_curve, nearest_star
 from redclump.dashboard.data import TRUE_STATE_COLUMN, AppData, frames_to_app_data, synthetic_frames
 from redclump.dashboard.state import ExplorerState
 
@@ -123,3 +123,19 @@ def test_star_card_pick_shows_the_clicked_star_with_its_plots(data) -> None:  # 
     click = (float(data.catalogue["sky_x"][outside]), float(data.catalogue["sky_y"][outside]))
     assert card.pick(("sky_x", "sky_y"), click, None, None, 4000, 2000, shows_all=False) != outside
     assert card.pick(("sky_x", "sky_y"), click, (-2.9, 2.9), (-1.45, 1.45), 40000, 20000, shows_all=True) == outside
+
+
+def test_the_cards_mixture_curve_is_the_stored_mixtures_density(data) -> None:  # type: ignore[no-untyped-def]
+    import torch
+    from redclump.core.mdn import mixture_weights
+
+    star = data.catalogue.iloc[[77]].reset_index(drop=True)
+    for prefix in ("dp", "dnu"):
+        grid, density = mixture_curve(star, prefix)
+        logits, means, sigmas = mixture_from_columns(star, prefix)
+        mixture = torch.distributions.MixtureSameFamily(
+            torch.distributions.Categorical(probs=mixture_weights(logits)[0, 0]),
+            torch.distributions.Normal(means[0, 0], sigmas[0, 0]),
+        )
+        expected = mixture.log_prob(torch.as_tensor(grid, dtype=torch.float32)).exp().numpy()
+        np.testing.assert_allclose(density, expected, rtol=1e-4, atol=1e-9)
