@@ -154,6 +154,11 @@ def _prompt_range_updates(plot: Any, _element: Any) -> None:
     # lod_timeout ms (default 500), half of a zoom's latency; 150 ms still merges the steps of
     # one wheel gesture.
     plot.state.lod_timeout = 150
+    # HoloViews asks for WebGL on every plot. These views draw an image (which WebGL does not
+    # draw) and a few lines, so it bought nothing, yet BokehJS copied the WebGL layer onto the
+    # canvas at every redraw: ~380 ms per slider step in Chromium without a GPU (software GL),
+    # more than all else the page does for a step.
+    plot.state.output_backend = "canvas"
 
 
 #: BokehJS: widen the x or the y range about its centre so that an x unit spans as many screen

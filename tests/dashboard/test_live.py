@@ -54,6 +54,20 @@ def test_a_cut_change_redraws_the_image_in_place_as_holoviews_would_draw_it(data
     assert counts == np.count_nonzero(state.mask())  # every selected star, once (full-sky view)
 
 
+def test_the_browser_maps_each_redrawn_image_once_on_a_canvas(data) -> None:  # type: ignore[no-untyped-def]
+    """What the browser does per cut change: no WebGL layer to copy (none of these views draws
+    with WebGL), and no colour range patched after the image (which made it map colours twice)."""
+    import bokeh.models
+
+    state = ExplorerState(data)
+    source, _cache, _view = _rendered_image(state, "sky_lb")
+    (figure,) = source.document.select({"type": bokeh.models.Plot})
+    (mapper,) = source.document.select({"type": bokeh.models.ColorMapper})
+    assert figure.output_backend == "canvas"
+    state.dp_min = 280.0
+    assert (mapper.low, mapper.high) == (None, None)  # BokehJS takes them from the new image
+
+
 def test_a_zoom_redraws_the_image_in_place_for_the_new_range(data) -> None:  # type: ignore[no-untyped-def]
     import holoviews as hv
 
