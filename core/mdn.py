@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
+from redclump.data.schema import stored_components
 from torch import nn
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
@@ -373,12 +374,7 @@ def mixture_from_columns(frame: Any, prefix: str) -> tuple[torch.Tensor, torch.T
     >>> float(prob_above(*mixture_from_columns(cat, "dp"), 250.0)[0, 0])
     0.5
     """
-    k = 0
-    while f"{prefix}_mix_w{k}" in frame.columns:
-        k += 1
-    if k == 0:
-        msg = f"no {prefix}_mix_* columns: this catalogue does not keep the {prefix} mixture"
-        raise KeyError(msg)
+    k = stored_components(frame.columns, prefix)
 
     def stacked(part: str) -> torch.Tensor:
         values = np.stack([np.asarray(frame[f"{prefix}_mix_{part}{i}"], dtype=np.float32) for i in range(k)], axis=-1)

@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import param
 from redclump.core.selection import Cut
-from redclump.data.schema import BANDS, STATES
+from redclump.data.schema import BANDS, STATES, stored_components
 
 from .data import TRUE_STATE_COLUMN, AppData
 from .state import ExplorerState
@@ -252,12 +252,7 @@ def star_mixture(
     >>> [v.tolist() for v in star_mixture(star, "dp")]
     [[0.25, 0.75], [80.0, 300.0], [5.0, 9.0]]
     """
-    k = 0
-    while f"{prefix}_mix_w{k}" in star.columns:
-        k += 1
-    if k == 0:
-        msg = f"no {prefix}_mix_* columns: this catalogue does not keep the {prefix} mixture"
-        raise KeyError(msg)
+    k = stored_components(star.columns, prefix)
 
     def column(part: str) -> npt.NDArray[np.float64]:
         return np.array([float(star[f"{prefix}_mix_{part}{i}"].iloc[0]) for i in range(k)])

@@ -10,7 +10,7 @@ one-line description and an IVOA UCD (UCD1+), which every exported file carries
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -120,6 +120,22 @@ def mixture_columns(prefix: str, n_components: int) -> tuple[str, ...]:
     ('dp_mix_w0', 'dp_mix_mu0', 'dp_mix_sigma0', 'dp_mix_w1', 'dp_mix_mu1', 'dp_mix_sigma1')
     """
     return tuple(f"{prefix}_mix_{part}{k}" for k in range(n_components) for part in ("w", "mu", "sigma"))
+
+
+def stored_components(columns: Any, prefix: str) -> int:
+    """How many mixture components of ``prefix`` (``dp`` or ``dnu``) a table with ``columns``
+    keeps (see :func:`mixture_columns`). Raises KeyError when it keeps none.
+
+    >>> stored_components(mixture_columns("dp", 3), "dp")
+    3
+    """
+    k = 0
+    while f"{prefix}_mix_w{k}" in columns:
+        k += 1
+    if k == 0:
+        msg = f"no {prefix}_mix_* columns: this catalogue does not keep the {prefix} mixture"
+        raise KeyError(msg)
+    return k
 
 
 #: Columns the inference step adds to make the catalogue (plus the mixture columns of

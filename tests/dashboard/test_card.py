@@ -139,3 +139,11 @@ def test_the_cards_mixture_curve_is_the_stored_mixtures_density(data) -> None:  
         )
         expected = mixture.log_prob(torch.as_tensor(grid, dtype=torch.float32)).exp().numpy()
         np.testing.assert_allclose(density, expected, rtol=1e-4, atol=1e-9)
+
+
+def test_doctests() -> None:
+    import doctest
+
+    from redclump.dashboard import card
+
+    assert doctest.testmod(card, raise_on_error=False).failed == 0
