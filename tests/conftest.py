@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,48 @@ def small_input(small_mock_dir: Path) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def small_truthset(small_mock_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(small_mock_dir / "truthset.parquet")
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _served(workdir: Path, log: Path, *args: str, timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`redclump serve` on ``workdir`` (plus ``args``) in a subprocess on a free loopback port:
+    (the page's URL, the process) once it listens; terminated afterwards. Its output goes to
+    ``log`` (an unread pipe would fill up and block the server)."""
+    port = free_port()
+    command = [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port), *args]
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + timeout
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        pytest.fail(f"`redclump serve` did not start: {log.read_text()}")
+                    time.sleep(0.3)
+            yield f"http://127.0.0.1:{port}/redclump", proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[..., Any]:
+    """Runs `redclump serve` for a test: ``with serve_app(workdir, log) as (url, proc): ...``."""
+    return _served
 
 
 @pytest.fixture(scope="session")

@@ -117,7 +117,7 @@ def _hidden(workdir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def server(tmp_path_factory: pytest.TempPathFactory, serve_app):  # type: ignore[no-untyped-def]
     """A small built folder; one `serve` killed while writing its candidate cache, then one that
     runs (on loopback)."""
     workdir = tmp_path_factory.mktemp("serve")
@@ -128,28 +128,11 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     code = KILL_AT.read_text() + f"\nrun(('feather', 1, 'during'), {argv!r}, {str(workdir)!r})\n"
     killed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     after_kill = _hidden(workdir), sorted(p.name for p in workdir.glob("app_candidates-*"))
-    port = _free_port()
-    log = (workdir.parent / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/redclump", timeout=30) as response:
-                page = response.read().decode()
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {(workdir.parent / 'serve.log').read_text()}")
-    yield {"workdir": workdir, "port": port, "proc": proc, "killed": killed, "after_kill": after_kill, "page": page}
-    proc.kill()
-    proc.wait()
-    log.close()
+    with serve_app(workdir, workdir.parent / "serve.log") as (url, proc):
+        with urllib.request.urlopen(url, timeout=60) as response:
+            page = response.read().decode()
+        port = int(url.split(":")[2].split("/")[0])
+        yield {"workdir": workdir, "port": port, "proc": proc, "killed": killed, "after_kill": after_kill, "page": page}
 
 
 @pytest.mark.slow

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,43 +21,14 @@ pytestmark = [pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+def server(tmp_path_factory: pytest.TempPathFactory, serve_app) -> tuple[str, Path]:  # type: ignore[no-untyped-def]
     workdir = tmp_path_factory.mktemp("served")
     mock.write_mock(workdir, mock.MockConfig(n_stars=400_000, seed=5, truth_fraction=0.3))
     pipeline.train(workdir, epochs=10)
     pipeline.infer(workdir)
-    port = _free_port()
-    # The server's log goes to a file: an unread pipe would fill up and block the server.
-    log_path = workdir / "serve.log"
-    log_file = log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/redclump"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {log_path.read_text()}")
-    yield url, workdir
-    proc.terminate()
-    proc.wait(timeout=20)
-    log_file.close()
+    with serve_app(workdir, workdir / "serve.log") as (url, _proc):
+        yield url, workdir
 
 
 def _expected_count(workdir: Path, cut: Cut) -> int:

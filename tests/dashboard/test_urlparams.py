@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -67,7 +64,7 @@ def test_unavailable_column_is_not_set_from_the_url() -> None:
 
 # ---- in the page ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def server(tmp_path_factory: pytest.TempPathFactory, serve_app):  # type: ignore[no-untyped-def]
     from redclump.data import mock
 
     from redclump import pipeline
@@ -76,26 +73,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     mock.write_mock(workdir, mock.MockConfig(n_stars=100_000, seed=4, truth_fraction=0.3))
     pipeline.train(workdir, epochs=1)
     pipeline.infer(workdir)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = (workdir / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}/redclump", workdir
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with serve_app(workdir, workdir / "serve.log") as (url, _proc):
+        yield url, workdir
 
 
 @pytest.mark.browser
