@@ -85,6 +85,12 @@ def _served(workdir: Path, log: Path, *args: str, timeout: float = 120) -> Itera
                 proc.wait()
 
 
+@pytest.fixture
+def port() -> int:
+    """A TCP port free on loopback now (for a server a test starts itself)."""
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def serve_app() -> Callable[..., Any]:
     """Runs `redclump serve` for a test: ``with serve_app(workdir, log) as (url, proc): ...``."""

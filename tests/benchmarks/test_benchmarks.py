@@ -159,7 +159,7 @@ def test_dashboard_recompute_at_catalogue_scale() -> None:
     RESULTS.append("")
 
 
-def test_page_update_server_side() -> None:
+def test_page_update_server_side(built_workdir: Path) -> None:
     """One slider release on the real page, in process: the cut, numbers and every visible plot
     (sky, Kiel contamination map, trade-off point) updated in the Bokeh document, on the built
     catalogue (REDCLUMP_BENCH_WORKDIR). This includes HoloViews' and Bokeh's own work, which the
@@ -172,9 +172,7 @@ def test_page_update_server_side() -> None:
     from redclump.dashboard.app import create_app
     from redclump.dashboard.data import load_app_data
 
-    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
-    if not (workdir / "catalogue" / "_manifest.json").exists():
-        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    workdir = built_workdir
     data = load_app_data(str(workdir.resolve()))
     template = create_app(data)
     doc = Document()
@@ -227,7 +225,7 @@ def test_page_update_server_side() -> None:
     RESULTS.append("")
 
 
-def test_star_card_lookup() -> None:
+def test_star_card_lookup(built_workdir: Path) -> None:
     """A click on a view → the nearest shown star found on the server (and its card filled), on
     the built catalogue (REDCLUMP_BENCH_WORKDIR): 200 clicks near random stars of each view, at
     the pixel scale of a 1100 × 500 px frame showing the whole view."""
@@ -236,9 +234,7 @@ def test_star_card_lookup() -> None:
     from redclump.dashboard.state import ExplorerState
     from redclump.dashboard.views import VIEWS
 
-    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
-    if not (workdir / "catalogue" / "_manifest.json").exists():
-        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+    workdir = built_workdir
     data = load_app_data(str(workdir.resolve()))
     state = ExplorerState(data)
     keep = state.mask()
@@ -305,7 +301,7 @@ def _server_pss(pid: int) -> int:
     return sum(p.memory_full_info().pss for p in [parent, *parent.children(recursive=True)])
 
 
-def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[no-untyped-def]
+def test_serve_page_ready_latency_and_memory(browser, built_workdir: Path, port: int) -> None:  # type: ignore[no-untyped-def]
     """`redclump serve` on a built catalogue (REDCLUMP_BENCH_WORKDIR, default .redclump): page
     ready, slider → numbers visible, zoom → sky redrawn (in Chromium), largest websocket message,
     server RSS with one and six sessions."""
@@ -315,12 +311,7 @@ def test_serve_page_ready_latency_and_memory(browser) -> None:  # type: ignore[n
 
     import psutil
 
-    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
-    if not (workdir / "catalogue" / "_manifest.json").exists():
-        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    workdir = built_workdir
     page = browser.new_page(viewport={"width": 1600, "height": 1000})  # the browser is already running
     frames: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))

@@ -116,16 +116,11 @@ class Session(threading.Thread):
             session.close()
 
 
-def test_concurrent_sessions() -> None:
-    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
-    if not (workdir / "catalogue" / "_manifest.json").exists():
-        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
+def test_concurrent_sessions(built_workdir: Path, port: int) -> None:
+    workdir = built_workdir
     from redclump.serving import default_procs
 
     procs = os.environ.get("REDCLUMP_BENCH_PROCS") or str(default_procs())
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     argv = [sys.executable, "-m", "redclump.cli", "-v", "serve", "--workdir", str(workdir), "--port", str(port)]
     log_path = workdir / "bench-serve.log"
     log = log_path.open("w")
@@ -237,15 +232,10 @@ def _step_pages(pages: list, rng: np.random.Generator) -> list[float]:  # type: 
     return latencies
 
 
-def test_concurrent_chromium_pages(browser) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_chromium_pages(browser, built_workdir: Path, port: int) -> None:  # type: ignore[no-untyped-def]
     """PAGES Chromium pages on one `redclump serve`, on the same machine as the server, each
     stepping the ΔP slider: key press → new count visible, p50/p95 (target p95 ≤ 1 s at 4 pages)."""
-    workdir = Path(os.environ.get("REDCLUMP_BENCH_WORKDIR", ".redclump"))
-    if not (workdir / "catalogue" / "_manifest.json").exists():
-        pytest.skip(f"no built catalogue in {workdir}: run `make app` (or set REDCLUMP_BENCH_WORKDIR)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    workdir = built_workdir
     from redclump.serving import default_procs
 
     log = (workdir / "bench-serve-pages.log").open("w")
