@@ -52,6 +52,10 @@ class Cut:
     abs_b_min: float | None = None
     dp_frac_err_max: float | None = None
     p_rc_min: float | None = None
+    g_min: float | None = None
+    g_max: float | None = None
+    dist_min: float | None = None
+    dist_max: float | None = None
 
     def _terms(self) -> list[tuple[str, str, float]]:
         terms = []
@@ -64,6 +68,10 @@ class Cut:
             ("abs_b_min", "abs(b)", ">"),
             ("dp_frac_err_max", "dp_phot_err / dp_phot", "<"),
             ("p_rc_min", "p_rc", ">="),
+            ("g_min", "phot_g_mean_mag", ">"),
+            ("g_max", "phot_g_mean_mag", "<"),
+            ("dist_min", "dist", ">"),
+            ("dist_max", "dist", "<"),
         ):
             value = getattr(self, attr)
             if value is not None:
@@ -86,6 +94,10 @@ class Cut:
             "abs_b_min": ["b"],
             "dp_frac_err_max": ["dp_phot", "dp_phot_err"],
             "p_rc_min": ["p_rc"],
+            "g_min": ["phot_g_mean_mag"],
+            "g_max": ["phot_g_mean_mag"],
+            "dist_min": ["dist"],
+            "dist_max": ["dist"],
         }
         return sorted({c for f in fields(self) if getattr(self, f.name) is not None for c in needed[f.name]})
 
@@ -120,6 +132,15 @@ class Cut:
                 keep &= col("dp_phot_err") < self.dp_frac_err_max * col("dp_phot")
             if self.p_rc_min is not None:
                 keep &= col("p_rc") >= self.p_rc_min
+            for attr, column, above in (
+                ("g_min", "phot_g_mean_mag", True),
+                ("g_max", "phot_g_mean_mag", False),
+                ("dist_min", "dist", True),
+                ("dist_max", "dist", False),
+            ):
+                value = getattr(self, attr)
+                if value is not None:
+                    keep &= (col(column) > value) if above else (col(column) < value)
         return keep
 
     def replace(self, **changes: float | None) -> Cut:

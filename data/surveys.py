@@ -35,7 +35,10 @@ __all__ = [
     "EXTINCTION_R",
     "PARALLAX_ZERO_POINT_MAS",
     "SPLIT_FRACTIONS",
+    "detected",
     "observe",
+    "parallax_sigma",
+    "photometric_sigma",
     "spectroscopic_labels",
     "truthset_probability",
 ]
@@ -88,6 +91,37 @@ def _gaia_sigma(coeffs: tuple[float, float, float], g_mag: FloatArray) -> FloatA
     return c0 + c1 * np.exp(np.clip(g_mag, 3.0, 21.0) / c2)
 
 
+def photometric_sigma(band: str, mag: FloatArray, g_mag: FloatArray) -> FloatArray:
+    """A band's magnitude error (mag) at magnitude ``mag`` (Gaia bands: at Gaia G ``g_mag``),
+    from the published error-versus-magnitude relations in the module docstring.
+
+    Examples
+    --------
+    >>> float(np.round(photometric_sigma("j_m", np.array([15.8]), np.array([18.0]))[0], 4))
+    0.1104
+    """
+    if band in _GAIA_ERR:
+        coeffs, floor = _GAIA_ERR[band]
+        return np.hypot(_gaia_sigma(coeffs, g_mag), floor)
+    floor, coeff, ref, _, _ = _GROUND[band]
+    # Clip the exponent: stars behind tens of magnitudes of dust are dropped anyway.
+    return np.hypot(floor, coeff * 10 ** (0.4 * np.minimum(mag - ref, 10.0)))
+
+
+def detected(band: str, mag: FloatArray) -> npt.NDArray[np.bool_]:
+    """Whether a star of (true) magnitude ``mag`` is measured in ``band``: not saturated and
+    above the survey's detection limit (module docstring)."""
+    if band in _GAIA_ERR:
+        return (mag > 3.0) & (mag < 20.7)
+    _, _, _, bright, faint = _GROUND[band]
+    return (mag > bright) & (mag < faint)
+
+
+def parallax_sigma(g_mag: FloatArray) -> FloatArray:
+    """Gaia DR2's parallax error (mas) at G = ``g_mag`` (py-ananke fit, module docstring)."""
+    return _gaia_sigma(_PARALLAX_ERR, g_mag)
+
+
 def observe(
     absolute: dict[str, FloatArray],
     dist_kpc: FloatArray,
@@ -107,18 +141,11 @@ def observe(
     true_g = absolute["phot_g_mean_mag"] + distance_modulus + EXTINCTION_R["phot_g_mean_mag"] * ebv
     for band in BANDS:
         true_mag = absolute[band] + distance_modulus + EXTINCTION_R[band] * ebv
-        if band in _GAIA_ERR:
-            coeffs, floor = _GAIA_ERR[band]
-            sigma = np.hypot(_gaia_sigma(coeffs, true_g), floor)
-            keep &= (true_mag > 3.0) & (true_mag < 20.7)
-        else:
-            floor, coeff, ref, bright, faint = _GROUND[band]
-            # Clip the exponent: stars behind tens of magnitudes of dust are dropped anyway.
-            sigma = np.hypot(floor, coeff * 10 ** (0.4 * np.minimum(true_mag - ref, 10.0)))
-            keep &= (true_mag > bright) & (true_mag < faint)
+        sigma = photometric_sigma(band, true_mag, true_g)
+        keep &= detected(band, true_mag)
         columns[band] = (true_mag + sigma * rng.standard_normal(true_mag.shape)).astype(np.float32)
         columns[BAND_ERRORS[band]] = sigma.astype(np.float32)
-    parallax_error = _gaia_sigma(_PARALLAX_ERR, true_g)
+    parallax_error = parallax_sigma(true_g)
     parallax = 1.0 / dist_kpc + PARALLAX_ZERO_POINT_MAS + parallax_error * rng.standard_normal(dist_kpc.shape)
     columns["parallax"] = parallax.astype(np.float32)
     columns["parallax_error"] = parallax_error.astype(np.float32)

@@ -249,6 +249,12 @@ def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
             f"non-finite inputs skipped; {summary['seconds']:.1f} s"
         )
         summaries[networks] = summary
+        if "estimates" in summary:
+            est = summary["estimates"]
+            print(
+                f"estimates: {est['twins']:,} degraded twins of {est['truth_stars']:,} test-split stars "
+                f"({est['twins_in_catalogue']:,} predicted giants) in estimates/; {est['seconds']:.1f} s"
+            )
     return summaries
 
 

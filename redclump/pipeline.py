@@ -508,7 +508,30 @@ def infer(
     """Run every stage and the distances over ``workdir/input/`` into ``workdir/catalogue/``,
     and score the truth set into ``workdir/truthset_scored.parquet``; with
     ``networks="paper"``, the authors' networks from ``models_paper/`` into
-    ``catalogue_paper/`` and ``truthset_scored_paper.parquet`` (:func:`network_paths`)."""
+    ``catalogue_paper/`` and ``truthset_scored_paper.parquet`` (:func:`network_paths`).
+
+    For our networks (the app's) it then builds ``workdir/estimates/``, the degraded twins
+    behind the catalogue-level contamination and completeness (:mod:`redclump.estimation`);
+    its summary is the result's ``"estimates"``."""
+    from redclump import estimation
+
+    summary = _infer_catalogue(workdir, networks=networks, client=client, force=force, progress=progress)
+    if networks == "redclump":
+        summary = {
+            **summary,
+            "estimates": estimation.build_calibration(Path(workdir), _load_model_dir(Path(workdir) / "models"), force=force),
+        }
+    return summary
+
+
+def _infer_catalogue(
+    workdir: Path,
+    *,
+    networks: str,
+    client: Any,
+    force: bool,
+    progress: Callable[[int], None] | None,
+) -> dict[str, Any]:
     workdir = Path(workdir)
     paths = network_paths(workdir, networks)
     inputs = sorted((workdir / "input").glob("*.parquet"))

@@ -1,0 +1,75 @@
+"""The files behind the catalogue estimates, ``workdir/estimates/`` (written by
+:mod:`redclump.estimation`, read by `select`, `report` and the app): ``twins.parquet`` (the
+degraded twins' predictions and classes) and ``cells.npz`` (the parent histogram, each mix cell's
+RC share and its draws, the truth set's range), with a ``_manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import atomic
+
+__all__ = ["ESTIMATES_DIR", "CalibrationFileError", "read_calibration", "read_manifest", "write_calibration"]
+
+ESTIMATES_DIR = "estimates"
+
+
+class CalibrationFileError(RuntimeError):
+    """The estimate files are missing a part or cannot be read."""
+
+
+def read_manifest(workdir: Path) -> dict[str, Any] | None:
+    """The manifest of ``workdir/estimates/``, or None when there is none."""
+    path = Path(workdir) / ESTIMATES_DIR / "_manifest.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_calibration(
+    workdir: Path,
+    twins: pd.DataFrame,
+    arrays: dict[str, np.ndarray],
+    truth_range: dict[str, float],
+    manifest: dict[str, Any],
+) -> None:
+    """Write the folder under a temporary name and move it into place whole."""
+    workdir = Path(workdir)
+    tmp = workdir / f".{ESTIMATES_DIR}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        twins.to_parquet(tmp / "twins.parquet", index=False)
+        np.savez_compressed(tmp / "cells.npz", truth_range=json.dumps(truth_range), **arrays)
+        (tmp / "_manifest.json").write_text(json.dumps(manifest, indent=2))
+        atomic.replace_dir(tmp, workdir / ESTIMATES_DIR)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_calibration(workdir: Path) -> dict[str, Any] | None:
+    """``twins``, ``parent``, ``share``, ``share_draws`` and ``truth_range`` from
+    ``workdir/estimates/``; None when it has not been built."""
+    folder = Path(workdir) / ESTIMATES_DIR
+    if not (folder / "_manifest.json").exists():
+        return None
+    try:
+        twins = pd.read_parquet(folder / "twins.parquet")
+        with np.load(folder / "cells.npz") as cells:
+            return {
+                "twins": twins,
+                "parent": cells["parent"].astype(np.int64),
+                "share": cells["share"].astype(np.float64),
+                "share_draws": cells["share_draws"].astype(np.float64),
+                "truth_range": json.loads(str(cells["truth_range"])),
+            }
+    except (OSError, KeyError, ValueError) as exc:
+        msg = f"cannot read the estimate files in {folder}: {exc}; run `redclump infer --force`"
+        raise CalibrationFileError(msg) from None

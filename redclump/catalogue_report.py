@@ -1,0 +1,191 @@
+"""`redclump report`'s "the catalogue by G and by distance": for each published sample, the
+estimated contamination and completeness of the selected catalogue stars (docs/estimates.md)
+beside the truth set's test-split value and, on a mock, the true value.
+
+True values come from the mock's ``true_state``; they are printed, never used by the estimate,
+and never written to the JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from redclump.core import estimates, metrics
+from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
+
+from . import estimation
+
+__all__ = ["DIST_BINS", "G_BINS", "SAMPLES", "catalogue_rows", "catalogue_tables", "write_json"]
+
+#: The samples of the tables: the paper's two tiers, its high-latitude sample, and P(RC) ≥ 0.5.
+SAMPLES: dict[str, Cut] = {
+    "tier1": TIER1,
+    "tier2": TIER2,
+    "highlat": HIGH_LATITUDE,
+    "p_rc_0.5": Cut(p_rc_min=0.5),
+}
+G_BINS = (13.0, 15.0, 17.0, 18.0, 19.0, 20.0)
+DIST_BINS = (0.0, 5.0, 10.0, 20.0, 50.0)
+JSON_KEYS = (
+    "n_selected",
+    "contamination",
+    "contamination_lo",
+    "contamination_hi",
+    "completeness",
+    "completeness_lo",
+    "completeness_hi",
+)
+
+
+def _bins() -> list[tuple[str, float | None, float | None]]:
+    rows: list[tuple[str, float | None, float | None]] = [("all", None, None)]
+    rows += [("G", lo, hi) for lo, hi in itertools.pairwise(G_BINS)]
+    rows += [("dist", lo, hi) for lo, hi in itertools.pairwise(DIST_BINS)]
+    return rows
+
+
+def _in_bin(cut: Cut, by: str, lo: float | None, hi: float | None) -> Cut:
+    if by == "G":
+        return cut.replace(g_min=lo, g_max=hi)
+    if by == "dist":
+        return cut.replace(dist_min=lo, dist_max=hi)
+    return cut
+
+
+def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> list[dict[str, Any]]:
+    """One row per sample and bin: the catalogue estimate with its 68 % interval, the test-split
+    value, and (on a mock) the true value in ``true_contamination`` / ``true_completeness``.
+
+    Completeness is relative to the catalogue's RC stars inside the sample's position terms
+    (|b|, G, RC distance) and the bin: for Tier 1 and Tier 2 in a G bin, the RC giants of the
+    catalogue in that G bin.
+    """
+    workdir = Path(workdir)
+    calibration = estimation.load_calibration(workdir)
+    if calibration is None:
+        msg = f"no estimate calibration in {workdir / estimation.ESTIMATES_DIR}: run `redclump infer`"
+        raise estimation.EstimationError(msg)
+    samples = SAMPLES if samples is None else samples
+    columns = sorted(
+        {c for cut in samples.values() for c in cut.required_columns()} | {"phot_g_mean_mag", "a_w1", "b", "dist"}
+    )
+    catalogue_dir = workdir / "catalogue"
+    names = pd.read_parquet(catalogue_dir / sorted(p.name for p in catalogue_dir.glob("*.parquet"))[0]).columns
+    truth_column = ["true_state"] if "true_state" in names else []
+    catalogue = pd.read_parquet(catalogue_dir, columns=[*columns, *truth_column])
+    cells = estimates.frame_cells(catalogue)
+    test, test_is_rc = metrics.test_split_truth(pd.read_parquet(workdir / "truthset_scored.parquet"))
+    true_rc = (catalogue["true_state"].astype(str) == "RC").to_numpy() if truth_column else None
+    rows = []
+    for name, cut in samples.items():
+        for by, lo, hi in _bins():
+            binned = _in_bin(cut, by, lo, hi)
+            selected = binned.mask(catalogue)
+            estimate = calibration.estimate(binned, cells[selected])
+            bin_only = _in_bin(Cut(), by, lo, hi)
+            in_test_bin = bin_only.mask(test)
+            test_stats = metrics.selection_metrics(binned.mask(test)[in_test_bin], test_is_rc[in_test_bin])
+            row = {
+                "sample": name,
+                "by": by,
+                "lo": lo,
+                "hi": hi,
+                **{k: estimate[k] for k in JSON_KEYS},
+                "uncovered": estimate["uncovered"],
+                "outside_truth": float(
+                    calibration.outside_truth(
+                        catalogue["phot_g_mean_mag"].to_numpy()[selected],
+                        catalogue["a_w1"].to_numpy()[selected],
+                        catalogue["dist"].to_numpy()[selected],
+                    ).mean()
+                )
+                if selected.any()
+                else math.nan,
+                "test_contamination": test_stats["contamination"],
+                "test_completeness": test_stats["completeness"],
+            }
+            if true_rc is not None:
+                domain = _domain_only(binned).mask(catalogue)
+                n_rc = np.count_nonzero(true_rc & domain)
+                row["true_contamination"] = float(1 - true_rc[selected].mean()) if selected.any() else math.nan
+                row["true_completeness"] = float(np.count_nonzero(true_rc & selected) / n_rc) if n_rc else math.nan
+            rows.append(row)
+    return rows
+
+
+def _domain_only(cut: Cut) -> Cut:
+    values = cut.to_dict()
+    return Cut(**{k: values[k] for k in estimates.DOMAIN_TERMS if k in values})
+
+
+def write_json(rows: list[dict[str, Any]], path: Path) -> None:
+    """``rows`` as a JSON list of estimates only (no true or test-split values), fractions 0–1."""
+
+    def clean(value: Any) -> Any:
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    out = [
+        {"sample": r["sample"], "by": r["by"], "lo": r["lo"], "hi": r["hi"], **{k: clean(r[k]) for k in JSON_KEYS}}
+        for r in rows
+    ]
+    Path(path).write_text(json.dumps(out, indent=1) + "\n")
+
+
+def _pct(value: float, lo: float | None = None, hi: float | None = None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"{100 * value:.1f}"
+    return f"{100 * value:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def catalogue_tables(rows: list[dict[str, Any]]) -> str:
+    """Markdown tables, one per sample, of :func:`catalogue_rows`."""
+    has_truth = any("true_contamination" in r for r in rows)
+    out = [
+        "### The catalogue by G and by distance",
+        "",
+        "Contamination and completeness (%) of the **selected catalogue stars**, estimated from degraded "
+        "twins of the truth set's test split and the catalogue's own RC share per cell "
+        "([docs/estimates.md](docs/estimates.md)), with 68 % intervals; beside them the truth set's "
+        "test-split value" + (" and the mock's true value (`true_state`)." if has_truth else "."),
+        "Completeness is relative to the catalogue's RC stars in the row's bin (and the sample's "
+        "|b| limit). *beyond truth*: the share of the selected stars beyond the truth set's 99th "
+        "percentile of G, extinction or RC distance.",
+        "",
+    ]
+    for sample in dict.fromkeys(r["sample"] for r in rows):
+        out += [f"**{sample}**", ""]
+        head = "| bin | selected | contamination est. | test | "
+        head += "true | " if has_truth else ""
+        head += "completeness est. | test | " + ("true | " if has_truth else "") + "beyond truth |"
+        out.append(head)
+        out.append("|" + "---|" * (head.count("|") - 1))
+        for r in (r for r in rows if r["sample"] == sample):
+            label = (
+                "all"
+                if r["by"] == "all"
+                else (f"G {r['lo']:g}–{r['hi']:g}" if r["by"] == "G" else f"{r['lo']:g}–{r['hi']:g} kpc")
+            )
+            cells = [
+                label,
+                f"{r['n_selected']:,}",
+                _pct(r["contamination"], r["contamination_lo"], r["contamination_hi"]),
+                _pct(r["test_contamination"]),
+            ]
+            if has_truth:
+                cells.append(_pct(r["true_contamination"]))
+            cells += [_pct(r["completeness"], r["completeness_lo"], r["completeness_hi"]), _pct(r["test_completeness"])]
+            if has_truth:
+                cells.append(_pct(r["true_completeness"]))
+            cells.append(_pct(r["outside_truth"]))
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
