@@ -5,11 +5,11 @@ The truth set's test split is bright and nearby; the catalogue is not, so rates 
 test split do not describe the catalogue (docs/estimates.md). This module combines two standard
 tools, stratum by stratum:
 
-* **Rates from degraded twins** (:mod:`redclump.core.twins`): in each *rate cell* (Gaia G ×
-  estimated extinction A_G = 16 a_w1) a cut's true-positive rate T (the share of RC twins in the
+* **Rates from degraded twins** (:mod:`redclump.core.twins`): in each *rate cell* (Gaia G × RC
+  distance × estimated extinction A_G = 16 a_w1) a cut's true-positive rate T (the share of RC twins in the
   catalogue that it selects) and false-positive rate F (the same for non-RC twins). Cells with
   fewer than :data:`MIN_TWINS` twins of a class borrow that class's rates from all extinctions
-  at the same G.
+  at the same G and distance (or, short there too, from the whole G row).
 * **The population mix from the catalogue itself**: the RC share π of each *mix cell* (a rate
   cell split by |b|) by the Rogan–Gladen inversion (Rogan & Gladen 1978, Am. J. Epidemiol. 107,
   71) q = F + π (T − F), solved by least squares over a fixed family of reference cuts
@@ -37,6 +37,7 @@ from .distances import A_G_OVER_A_W1
 
 __all__ = [
     "ABS_B_EDGES",
+    "DIST_EDGES",
     "A_G_EDGES",
     "DOMAIN_TERMS",
     "G_EDGES",
@@ -49,6 +50,7 @@ __all__ = [
     "ParentHistogram",
     "catalogue_estimate",
     "cell_rates",
+    "domain_cut",
     "frame_cells",
     "mix_cell",
     "rate_cell",
@@ -66,6 +68,9 @@ G_EDGES = (-np.inf, 13.0, 14.0, 15.0, 16.0, 17.0, 17.5, 18.0, 18.5, 19.0, 19.5, 
 #: Estimated G extinction edges (mag), A_G = 16 a_w1 (Lucey et al. 2020's A_G/A_W1), roughly
 #: doubling: high-latitude, disc, and three steps into the dusty inner plane.
 A_G_EDGES = (-np.inf, 0.5, 1.5, 3.0, 6.0, np.inf)
+#: RC-distance edges (kpc), doubling: within a G and extinction cell the RC distance stands for
+#: the star's colour (it is W1 with the extinction removed), and RC stars have one colour there.
+DIST_EDGES = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0, np.inf)
 #: |b| edges of the mix cells (deg): the plane, the thick-disc latitudes and the halo sky.
 ABS_B_EDGES = (0.0, 10.0, 30.0, 90.0)
 #: Twins of one class a rate cell needs before its rates stand on their own (binomial standard
@@ -76,8 +81,8 @@ REFERENCE_DP_MIN = (175.0, 200.0, 225.0, 250.0, 275.0, 300.0)
 #: Posterior draws behind each interval.
 N_DRAWS = 200
 
-N_G, N_A, N_B = len(G_EDGES) - 1, len(A_G_EDGES) - 1, len(ABS_B_EDGES) - 1
-N_RATE_CELLS = N_G * N_A
+N_G, N_D, N_A, N_B = len(G_EDGES) - 1, len(DIST_EDGES) - 1, len(A_G_EDGES) - 1, len(ABS_B_EDGES) - 1
+N_RATE_CELLS = N_G * N_D * N_A
 N_MIX_CELLS = N_RATE_CELLS * N_B
 
 
@@ -87,40 +92,38 @@ def _bin(values: npt.ArrayLike, edges: tuple[float, ...]) -> IntArray:
     return np.where(np.isfinite(values), index, -1)
 
 
-def rate_cell(g_mag: npt.ArrayLike, a_w1: npt.ArrayLike) -> IntArray:
-    """Rate-cell index of each star from its G and estimated W1 extinction; −1 where either is
-    not finite.
+def rate_cell(g_mag: npt.ArrayLike, a_w1: npt.ArrayLike, dist: npt.ArrayLike) -> IntArray:
+    """Rate-cell index (G × RC distance × extinction) of each star from its G, RC distance and
+    estimated W1 extinction; −1 where any is not finite.
 
     Examples
     --------
-    >>> rate_cell([12.0, 19.2, np.nan], [0.0, 0.1, 0.0]).tolist()
-    [0, 47, -1]
+    >>> rate_cell([12.0, 19.2, np.nan], [0.0, 0.1, 0.0], [1.0, 9.0, 1.0]).tolist()
+    [0, 287, -1]
     """
     g = _bin(g_mag, G_EDGES)
+    d = _bin(dist, DIST_EDGES)
     a = _bin(A_G_OVER_A_W1 * np.asarray(a_w1, dtype=np.float64), A_G_EDGES)
-    return np.where((g >= 0) & (a >= 0), g * N_A + a, -1)
+    return np.where((g >= 0) & (d >= 0) & (a >= 0), (g * N_D + d) * N_A + a, -1)
 
 
-def mix_cell(g_mag: npt.ArrayLike, a_w1: npt.ArrayLike, b_deg: npt.ArrayLike) -> IntArray:
+def mix_cell(g_mag: npt.ArrayLike, a_w1: npt.ArrayLike, dist: npt.ArrayLike, b_deg: npt.ArrayLike) -> IntArray:
     """Mix-cell index (rate cell × |b| band) of each star; −1 where undefined.
 
     Examples
     --------
-    >>> mix_cell([12.0], [0.0], [-45.0]).tolist()
+    >>> mix_cell([12.0], [0.0], [1.0], [-45.0]).tolist()
     [2]
     """
-    rate = rate_cell(g_mag, a_w1)
+    rate = rate_cell(g_mag, a_w1, dist)
     band = np.clip(_bin(np.abs(np.asarray(b_deg, dtype=np.float64)), ABS_B_EDGES), 0, N_B - 1)
     return np.where(rate >= 0, rate * N_B + band, -1)
 
 
 def frame_cells(frame: Any) -> IntArray:
-    """:func:`mix_cell` of each row of a catalogue frame (``phot_g_mean_mag``, ``a_w1``, ``b``)."""
-    return mix_cell(
-        np.asarray(frame["phot_g_mean_mag"], dtype=np.float64),
-        np.asarray(frame["a_w1"], dtype=np.float64),
-        np.asarray(frame["b"], dtype=np.float64),
-    )
+    """:func:`mix_cell` of each row of a catalogue frame (``phot_g_mean_mag``, ``a_w1``,
+    ``dist``, ``b``)."""
+    return mix_cell(*(np.asarray(frame[c], dtype=np.float64) for c in ("phot_g_mean_mag", "a_w1", "dist", "b")))
 
 
 @dataclass(frozen=True)
@@ -154,11 +157,16 @@ class CellRates:
 
 
 def _borrow(k: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Cells with fewer than MIN_TWINS take their G row's totals over all extinctions."""
-    k2, n2 = k.reshape(N_G, N_A), n.reshape(N_G, N_A)
-    row_k, row_n = k2.sum(axis=1, keepdims=True), n2.sum(axis=1, keepdims=True)
-    sparse = n2 < MIN_TWINS
-    return np.where(sparse, row_k, k2).ravel(), np.where(sparse, row_n, n2).ravel()
+    """Cells with fewer than MIN_TWINS take the totals over all extinctions at their G and RC
+    distance; where those are short too, the totals over their whole G row."""
+    k3, n3 = k.reshape(N_G, N_D, N_A), n.reshape(N_G, N_D, N_A)
+    k_gd, n_gd = k3.sum(axis=2, keepdims=True), n3.sum(axis=2, keepdims=True)
+    k_g, n_g = k3.sum(axis=(1, 2), keepdims=True), n3.sum(axis=(1, 2), keepdims=True)
+    k_gd, n_gd = np.where(n_gd < MIN_TWINS, k_g, k_gd), np.where(n_gd < MIN_TWINS, n_g, n_gd)
+    sparse = n3 < MIN_TWINS
+    k_out = np.where(sparse, np.broadcast_to(k_gd, k3.shape), k3)
+    n_out = np.where(sparse, np.broadcast_to(n_gd, n3.shape), n3)
+    return k_out.ravel(), n_out.ravel()
 
 
 def cell_rates(
@@ -228,8 +236,8 @@ def rc_share(q: FloatArray, tpr: FloatArray, fpr: FloatArray) -> FloatArray:
 
     Examples
     --------
-    >>> t = np.full((2, 60), 0.8); f = np.full((2, 60), 0.1)
-    >>> q = 0.1 + 0.3 * (0.8 - 0.1) * np.ones((2, 180))
+    >>> t = np.full((2, N_RATE_CELLS), 0.8); f = np.full((2, N_RATE_CELLS), 0.1)
+    >>> q = 0.1 + 0.3 * (0.8 - 0.1) * np.ones((2, N_MIX_CELLS))
     >>> round(float(rc_share(q, t, f)[0]), 6)
     0.3
     """
@@ -278,10 +286,10 @@ def catalogue_estimate(
     --------
     One cell with T = 0.5, F = 0.1 and π = 0.5: c = 0.05 / 0.30.
 
-    >>> k = np.zeros(60); n = np.zeros(60); k[0], n[0] = 5000, 10000
-    >>> kn = np.zeros(60); nn = np.zeros(60); kn[0], nn[0] = 1000, 10000
-    >>> sel = np.zeros(180); par = np.zeros(180); sel[0], par[0] = 30, 100
-    >>> pi = np.full(180, 0.5)
+    >>> k = np.zeros(N_RATE_CELLS); n = np.zeros(N_RATE_CELLS); k[0], n[0] = 5000, 10000
+    >>> kn = np.zeros(N_RATE_CELLS); nn = np.zeros(N_RATE_CELLS); kn[0], nn[0] = 1000, 10000
+    >>> sel = np.zeros(N_MIX_CELLS); par = np.zeros(N_MIX_CELLS); sel[0], par[0] = 30, 100
+    >>> pi = np.full(N_MIX_CELLS, 0.5)
     >>> est = catalogue_estimate(sel, par, CellRates(k, n, kn, nn), pi, np.tile(pi, (200, 1)))
     >>> round(est["contamination"], 2), round(est["completeness"], 2)
     (0.17, 0.5)
@@ -398,13 +406,20 @@ class ParentHistogram:
         d_lo = edge(dist_min, DIST_FINE, 0)
         d_hi = edge(dist_max, DIST_FINE, len(DIST_FINE) + 1)
         b_lo = 0 if abs_b_min is None else int(np.clip(round(abs_b_min), 0, len(B_FINE) - 1))
-        box = self.counts[:, b_lo:, g_lo:g_hi, d_lo:d_hi].sum(axis=3)  # (A, b, G)
-        g_centres = np.concatenate([[G_FINE[0] - 0.05], (G_FINE[:-1] + G_FINE[1:]) / 2, [G_FINE[-1] + 0.05]])
-        g_cell = _bin(g_centres[g_lo:g_hi], G_EDGES)
-        b_band = np.clip(_bin(B_FINE[b_lo:-1] + 0.5, ABS_B_EDGES), 0, N_B - 1)
-        a_idx = np.arange(N_A)
-        cells = ((g_cell[None, None, :] * N_A + a_idx[:, None, None]) * N_B + b_band[None, :, None]).ravel()
-        return np.bincount(cells, weights=box.ravel().astype(np.float64), minlength=N_MIX_CELLS)
+        box = self.counts[:, b_lo:, g_lo:g_hi, d_lo:d_hi]
+
+        def one_hot(coarse: IntArray, n: int) -> FloatArray:
+            return (coarse[:, None] == np.arange(n)[None, :]).astype(np.float64)
+
+        def centres(edges: FloatArray, width: float) -> FloatArray:
+            return np.concatenate([[edges[0] - width / 2], (edges[:-1] + edges[1:]) / 2, [edges[-1] + width / 2]])
+
+        g_map = one_hot(_bin(centres(G_FINE, 0.1)[g_lo:g_hi], G_EDGES), N_G)
+        d_map = one_hot(_bin(centres(DIST_FINE, 0.5)[d_lo:d_hi], DIST_EDGES), N_D)
+        b_map = one_hot(np.clip(_bin(B_FINE[b_lo:-1] + 0.5, ABS_B_EDGES), 0, N_B - 1), N_B)
+        # (A, b, G, D) fine → (G, D, A, band) coarse, the mix cells' order.
+        cells = np.einsum("abgd,gG,dD,bB->GDaB", box, g_map, d_map, b_map, optimize=True)
+        return cells.ravel()
 
 
 #: Cut terms that say *where* a star is rather than what the networks say of it: they restrict
@@ -450,16 +465,25 @@ class Calibration:
         )
 
     def __post_init__(self) -> None:
-        self._cells = rate_cell(self.twins["phot_g_mean_mag"].to_numpy(), self.twins["a_w1"].to_numpy())
+        self._cells = rate_cell(*(self.twins[c].to_numpy() for c in ("phot_g_mean_mag", "a_w1", "dist")))
+        self._parents: dict[tuple[Any, ...], FloatArray] = {}
 
     def rates(self, cut: Any) -> CellRates:
         """A cut's twin rates per rate cell."""
         return twin_rates(self.twins, cut, cells=self._cells)
 
     def parent_counts(self, cut: Any) -> FloatArray:
-        """Catalogue stars per mix cell inside the cut's position terms."""
+        """Catalogue stars per mix cell inside the cut's position terms (the last few domains
+        are kept: a slider step that moves no position term reuses its domain's counts)."""
         values = cut.to_dict()
-        return self.parent.parent(**{k: values.get(k) for k in DOMAIN_TERMS if k in values})
+        domain = tuple((k, values.get(k)) for k in DOMAIN_TERMS if k in values)
+        cached = self._parents.get(domain)
+        if cached is None:
+            cached = self.parent.parent(**dict(domain))
+            self._parents[domain] = cached
+            while len(self._parents) > 8:
+                del self._parents[next(iter(self._parents))]
+        return cached
 
     def outside_truth(self, g_mag: npt.ArrayLike, a_w1: npt.ArrayLike, dist: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Stars beyond the truth set's range in G, extinction or RC distance."""
@@ -501,12 +525,13 @@ def twin_rates(twins: Any, cut: Any, *, cells: IntArray | None = None) -> CellRa
     """A cut's rates per rate cell over a twin table (:data:`TWIN_COLUMNS`): twins outside the
     catalogue (not predicted giants) or outside the cut's position terms do not count."""
     if cells is None:
-        cells = rate_cell(twins["phot_g_mean_mag"].to_numpy(), twins["a_w1"].to_numpy())
-    in_domain = twins["giant"].to_numpy(bool) & _domain_cut(cut).mask(twins)
+        cells = rate_cell(*(twins[c].to_numpy() for c in ("phot_g_mean_mag", "a_w1", "dist")))
+    in_domain = twins["giant"].to_numpy(bool) & domain_cut(cut).mask(twins)
     return cell_rates(in_domain & cut.mask(twins), in_domain, twins["is_rc"].to_numpy(bool), cells)
 
 
-def _domain_cut(cut: Any) -> Any:
+def domain_cut(cut: Any) -> Any:
+    """The cut's position terms (:data:`DOMAIN_TERMS`) alone, as a cut of the same type."""
     values = cut.to_dict()
     return type(cut)(**{k: values[k] for k in DOMAIN_TERMS if k in values})
 

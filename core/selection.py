@@ -108,7 +108,10 @@ class Cut:
         if missing:
             msg = f"cut '{self.text()}' needs column(s) {', '.join(missing)}"
             raise KeyError(msg)
-        n = len(frame["dp_phot"]) if "dp_phot" in frame else len(next(iter(frame.values())))
+        if isinstance(frame, pd.DataFrame):
+            n = len(frame)
+        else:
+            n = len(frame["dp_phot"]) if "dp_phot" in frame else len(next(iter(frame.values())))
         keep = np.ones(n, dtype=bool)
 
         def col(name: str) -> npt.NDArray[np.floating]:

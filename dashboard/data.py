@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from redclump.core import metrics
+from redclump.core import estimates, metrics
+from redclump.data import calibration_files
 from redclump.data.schema import BANDS, STATES
 
 __all__ = [
@@ -51,6 +52,7 @@ APP_COLUMNS = (
     "dnu_phot",
     "p_rc",
     "dist",
+    "a_w1",
     "x_gc",
     "y_gc",
     "z_gc",
@@ -100,13 +102,28 @@ class AppData:
     scored: pd.DataFrame = field(default_factory=pd.DataFrame)
     catalogue_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: What the catalogue-level estimate needs (docs/estimates.md); None when not built.
+    calibration: estimates.Calibration | None = None
     #: Candidates beyond 10 and 20 kpc (empty without distances), for the numbers of every cut.
     far: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
+    #: Each candidate's mix cell and whether it lies beyond the truth set's range (with a
+    #: calibration).
+    estimate_cells: np.ndarray = field(init=False, repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    outside_truth: np.ndarray = field(init=False, repr=False, default_factory=lambda: np.zeros(0, bool))
     _sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         init=False, repr=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
+        if self.calibration is not None and {"a_w1", "dist"} <= set(self.catalogue.columns):
+            self.estimate_cells = estimates.frame_cells(self.catalogue)
+            self.outside_truth = self.calibration.outside_truth(
+                self.catalogue["phot_g_mean_mag"].to_numpy(),
+                self.catalogue["a_w1"].to_numpy(),
+                self.catalogue["dist"].to_numpy(),
+            )
+        else:
+            self.calibration = None
         if "dist" in self.catalogue:
             dist = self.catalogue["dist"].to_numpy()
             self.far = {kpc: dist > kpc for kpc in (10, 20)}
@@ -169,7 +186,13 @@ def _encode_true_state(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["true_state"]).assign(**{TRUE_STATE_COLUMN: codes})
 
 
-def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, source: str) -> AppData:
+def frames_to_app_data(
+    catalogue: pd.DataFrame,
+    scored: pd.DataFrame | None,
+    *,
+    source: str,
+    calibration: estimates.Calibration | None = None,
+) -> AppData:
     """Build the app's data from a catalogue and a scored truth set (any canonical columns).
 
     ``catalogue`` may be a pandas or a dask dataframe (the candidates, ΔP_phot > DP_FLOOR, are
@@ -202,7 +225,7 @@ def frames_to_app_data(catalogue: pd.DataFrame, scored: pd.DataFrame | None, *, 
     available = {c: c in catalogue.columns for c in OPTIONAL_COLUMNS}
     figure_columns = [*FIGURE_COLUMNS, "teff_phot", "logg_phot", "dp_phot", "dnu_phot", "b"]
     kept = scored[[c for c in figure_columns if c in scored.columns]].reset_index(drop=True)
-    return AppData(cat, test, is_rc, source, n_total, available, scored=kept)
+    return AppData(cat, test, is_rc, source, n_total, available, scored=kept, calibration=calibration)
 
 
 def synthetic_frames(n: int, n_truth: int, *, seed: int, card: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -360,7 +383,11 @@ def load_app_data(workdir: str) -> AppData:
         scored = pd.read_parquet(scored_path, columns=[c for c in names if c in wanted])
     if scored is None:
         log.warning("no scored truth set in %s: contamination and completeness are unavailable", path)
-    data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir))
+    parts = calibration_files.read_calibration(path)
+    if parts is None:
+        log.warning("no estimate calibration in %s: catalogue-level numbers are unavailable", path)
+    calibration = None if parts is None else estimates.Calibration.from_parts(parts)
+    data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir), calibration=calibration)
     data.n_catalogue_total = n_total
     log.info(
         "loaded %s candidates (ΔP_phot > %g s) of %s catalogue stars",

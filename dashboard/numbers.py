@@ -11,14 +11,23 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["HELP", "NUMBERS_CSS", "help_icon", "numbers_html"]
+__all__ = ["HELP", "NUMBERS_CSS", "coverage_line", "help_icon", "numbers_html"]
 
 #: One-line definitions shown as the "?" tooltip of each number.
 HELP: dict[str, str] = {
     "selected": "Catalogue candidates (ΔP_phot > 150 s) that pass the cut and lie in the drawn region.",
+    "catalogue_contamination": (
+        "Estimated contamination of the selected catalogue stars: the share that is not RC, from "
+        "degraded twins of the truth set moved to each star's G and extinction, and the catalogue's "
+        "own RC share per cell (docs/estimates.md); 68% interval."
+    ),
+    "catalogue_completeness": (
+        "Estimated completeness over the catalogue: the selected RC stars over all RC stars in the "
+        "catalogue (within the cut's |b|, G and distance limits and the drawn region); 68% interval."
+    ),
     "contamination": (
         "Contamination = FP / (TP + FP): the fraction of the selected truth-set test stars whose "
-        "spectroscopic class is not RC (held-out test split)."
+        "spectroscopic class is not RC (held-out test split: bright, G < ~17, and nearby)."
     ),
     "reweighted": (
         "Contamination reweighted: the test stars' per-bin contamination averaged with the selected "
@@ -74,8 +83,15 @@ def _rate_diff(b: float, a: float) -> str:
 
 def _cells(numbers: dict[str, Any]) -> dict[str, str]:
     rw = numbers["reweighted"]
+    cat = numbers["catalogue"]
     return {
         "selected": f"{numbers['n_catalogue']:,}",
+        "catalogue_contamination": _fmt_rate(
+            cat["contamination"], cat.get("contamination_lo", np.nan), cat.get("contamination_hi", np.nan)
+        ),
+        "catalogue_completeness": _fmt_rate(
+            cat["completeness"], cat.get("completeness_lo", np.nan), cat.get("completeness_hi", np.nan)
+        ),
         "contamination": _fmt_rate(numbers["contamination"], numbers["contamination_lo"], numbers["contamination_hi"]),
         "reweighted": _fmt_rate(rw["contamination"], rw["lo"], rw["hi"]),
         "completeness": _fmt_rate(numbers["completeness"], numbers["completeness_lo"], numbers["completeness_hi"]),
@@ -87,6 +103,8 @@ def _cells(numbers: dict[str, Any]) -> dict[str, str]:
 def _differences(b: dict[str, Any], a: dict[str, Any]) -> dict[str, str]:
     return {
         "selected": f"{b['n_catalogue'] - a['n_catalogue']:+,}",
+        "catalogue_contamination": _rate_diff(b["catalogue"]["contamination"], a["catalogue"]["contamination"]),
+        "catalogue_completeness": _rate_diff(b["catalogue"]["completeness"], a["catalogue"]["completeness"]),
         "contamination": _rate_diff(b["contamination"], a["contamination"]),
         "reweighted": _rate_diff(b["reweighted"]["contamination"], a["reweighted"]["contamination"]),
         "completeness": _rate_diff(b["completeness"], a["completeness"]),
@@ -97,12 +115,28 @@ def _differences(b: dict[str, Any], a: dict[str, Any]) -> dict[str, str]:
 
 ROWS = (
     ("selected", "selected stars", "n-selected"),
-    ("contamination", "contamination (test)", "contamination"),
+    ("catalogue_contamination", "contamination (catalogue, est.)", "contamination-cat"),
+    ("catalogue_completeness", "completeness (catalogue, est.)", "completeness-cat"),
+    ("contamination", "contamination (test split)", "contamination"),
     ("reweighted", "contamination, reweighted", "contamination-rw"),
-    ("completeness", "completeness (test)", "completeness"),
+    ("completeness", "completeness (test split)", "completeness"),
     ("test_counts", "test selected / true RC", "test-counts"),
     ("far", "beyond 10 / 20 kpc", "far"),
 )
+
+
+def coverage_line(catalogue: dict[str, Any]) -> str:
+    """One line on where the catalogue estimate stands on the truth set and where it does not."""
+    if not catalogue.get("available", False):
+        return "<div class='note' id='coverage'>Catalogue estimates not built: run <code>redclump infer</code>.</div>"
+    share = catalogue["outside_truth"]
+    if not np.isfinite(share):
+        return ""
+    return (
+        f"<div class='note' id='coverage'>{100 * share:.0f}% of the selected stars lie beyond the truth set's "
+        "range in G, extinction or distance; for them the catalogue estimate rests on degraded twins "
+        "and the catalogue's RC share alone.</div>"
+    )
 
 
 def numbers_html(numbers: dict[str, Any], pinned: dict[str, Any] | None = None) -> str:
@@ -134,6 +168,7 @@ def numbers_html(numbers: dict[str, Any], pinned: dict[str, Any] | None = None) 
             f"<tr><th>cut B</th><td colspan='3'><code id='cut-text'>{numbers['cut_text']}</code></td></tr>"
         )
     note = f"<div class='note'>{html.escape(numbers['note'])}</div>" if numbers["note"] else ""
+    note += coverage_line(numbers["catalogue"])
     span = "" if pinned is None else " colspan='3'"
     return f"""
 <table class="numbers">{head}{body}{cut_rows}

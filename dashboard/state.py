@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import param
-from redclump.core import metrics
+from redclump.core import estimates, metrics
 from redclump.core.selection import PRESETS, Cut
 
 from .data import DP_FLOOR, AppData
@@ -219,6 +219,7 @@ class ExplorerState(param.Parameterized):
             stats["note"] = "; ".join(n for n in (stats.get("note"), note) if n)
         return {
             **stats,
+            "catalogue": self._catalogue_estimate(mask),
             "n_catalogue": int(mask.sum()),
             "reweighted": reweighted,
             "beyond_10kpc": int(np.count_nonzero(mask & far[10])) if far else 0,
@@ -226,6 +227,29 @@ class ExplorerState(param.Parameterized):
             "cut_text": self.cut().text(),
             "region_text": self.region_text(),
         }
+
+    def _catalogue_estimate(self, mask: np.ndarray) -> dict[str, Any]:
+        """Contamination and completeness of the selected catalogue stars (docs/estimates.md)."""
+        calibration = self.data.calibration
+        if calibration is None:
+            nan = float("nan")
+            return {"available": False, "contamination": nan, "completeness": nan, "outside_truth": nan}
+        cut = self.cut()
+        cells = self.data.estimate_cells
+        scale = None
+        region = self._region_mask(self.data.catalogue)
+        if region is not None:
+            # The parent histogram knows no drawn region: scale each cell's parent by the share
+            # of its candidates (in the cut's position terms) that the region keeps.
+            domain = estimates.domain_cut(cut).mask(self.data.catalogue)
+            inside = np.bincount(cells[domain & region & (cells >= 0)], minlength=estimates.N_MIX_CELLS)
+            total = np.bincount(cells[domain & (cells >= 0)], minlength=estimates.N_MIX_CELLS)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scale = np.where(total > 0, inside / np.maximum(total, 1), 0.0)
+        result = calibration.estimate(cut, cells[mask], parent_scale=scale)
+        result["available"] = True
+        result["outside_truth"] = float(self.data.outside_truth[mask].mean()) if mask.any() else float("nan")
+        return result
 
     def region_text(self) -> str:
         return "none" if self.region is None else self.region.text()

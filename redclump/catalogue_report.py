@@ -112,17 +112,12 @@ def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> l
                 "test_completeness": test_stats["completeness"],
             }
             if true_rc is not None:
-                domain = _domain_only(binned).mask(catalogue)
+                domain = estimates.domain_cut(binned).mask(catalogue)
                 n_rc = np.count_nonzero(true_rc & domain)
                 row["true_contamination"] = float(1 - true_rc[selected].mean()) if selected.any() else math.nan
                 row["true_completeness"] = float(np.count_nonzero(true_rc & selected) / n_rc) if n_rc else math.nan
             rows.append(row)
     return rows
-
-
-def _domain_only(cut: Cut) -> Cut:
-    values = cut.to_dict()
-    return Cut(**{k: values[k] for k in estimates.DOMAIN_TERMS if k in values})
 
 
 def write_json(rows: list[dict[str, Any]], path: Path) -> None:

@@ -453,14 +453,25 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> str:
-    from redclump import report
+    from redclump import catalogue_report, estimation, report
 
-    if args.out is not None and args.out.exists() and not args.overwrite:
-        raise CommandError(f"{args.out} exists; pass --overwrite to replace it")
+    for out in (args.out, args.json):
+        if out is not None and out.exists() and not args.overwrite:
+            raise CommandError(f"{out} exists; pass --overwrite to replace it")
     try:
-        text = report.build_report(args.workdir)
+        rows = catalogue_report.catalogue_rows(args.workdir)
+    except (estimation.EstimationError, FileNotFoundError) as exc:
+        if args.json is not None:
+            raise CommandError(str(exc)) from None
+        log.warning("the catalogue by G and by distance is left out: %s", exc)
+        rows = None
+    try:
+        text = report.build_report(args.workdir, catalogue_rows=rows)
     except report.ReportError as exc:
         raise CommandError(str(exc)) from None
+    if args.json is not None and rows is not None:
+        catalogue_report.write_json(rows, args.json)
+        print(f"report: catalogue estimates written to {args.json}")
     if args.out is None:
         print(text)
     else:
@@ -656,6 +667,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
     p.add_argument("--out", type=Path, default=None, help="write the markdown here (default: print it)")
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the catalogue estimates by sample, G and distance as JSON (estimates only)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_report)
 

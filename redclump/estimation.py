@@ -64,7 +64,7 @@ def _scan_catalogue(catalogue_dir: Path) -> tuple[estimates.ParentHistogram, np.
         part = pq.read_table(path, columns=[*CELL_COLUMNS, "l"]).to_pandas()
         g, a_w1, b = (part[c].to_numpy(np.float64) for c in ("phot_g_mean_mag", "a_w1", "b"))
         hist.add(g, a_w1, b, part["dist"].to_numpy(np.float64))
-        cells = estimates.mix_cell(g, a_w1, b)
+        cells = estimates.mix_cell(g, a_w1, part["dist"].to_numpy(np.float64), b)
         dp = part["dp_phot"].to_numpy(np.float64)
         for i, t in enumerate(estimates.REFERENCE_DP_MIN):
             keep = (cells >= 0) & (dp > t)
@@ -92,7 +92,7 @@ def build_calibration(
         "scored": [scored_path.stat().st_size, scored_path.stat().st_mtime_ns] if scored_path.exists() else None,
         "seed": seed,
         "per_star": per_star,
-        "version": 1,
+        "version": 2,
     }
     manifest = calibration_files.read_manifest(workdir)
     if not force and manifest is not None and manifest.get("settings") == settings:

@@ -517,10 +517,8 @@ def infer(
 
     summary = _infer_catalogue(workdir, networks=networks, client=client, force=force, progress=progress)
     if networks == "redclump":
-        summary = {
-            **summary,
-            "estimates": estimation.build_calibration(Path(workdir), _load_model_dir(Path(workdir) / "models"), force=force),
-        }
+        models = _load_model_dir(Path(workdir) / "models")
+        summary = {**summary, "estimates": estimation.build_calibration(Path(workdir), models, force=force)}
     return summary
 
 

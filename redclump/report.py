@@ -266,9 +266,12 @@ def _completeness_budget(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def build_report(workdir: Path | str) -> str:
-    """The report as markdown: precision, Table 1 per network set, and our contamination at the
-    authors' networks' Tier 2 completeness."""
+def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | None = None) -> str:
+    """The report as markdown: precision, Table 1 per network set, our contamination at the
+    authors' networks' Tier 2 completeness, and the catalogue by G and by distance
+    (``catalogue_rows``, :func:`redclump.catalogue_report.catalogue_rows`, when given)."""
+    from redclump import catalogue_report
+
     results = collect(workdir)
     any_test = next((r for r in results.values() if "test" in r), None)
     lines = ["### Held-out test split: precision", ""]
@@ -304,6 +307,8 @@ def build_report(workdir: Path | str) -> str:
             *_completeness_budget(results),
             "",
         ]
+    if catalogue_rows is not None:
+        lines += [catalogue_report.catalogue_tables(catalogue_rows), ""]
     return "\n".join(lines)
 
 
