@@ -325,6 +325,14 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
         f"  contamination reweighted to the selected catalogue stars {meta['contamination_reweighted']:.3f} "
         f"[{meta['contamination_reweighted_lo']:.3f}, {meta['contamination_reweighted_hi']:.3f}] (bootstrap)"
     )
+    if "catalogue_contamination" in meta:
+        print(
+            f"  over the selected catalogue stars (estimated, docs/estimates.md): contamination "
+            f"{meta['catalogue_contamination']:.3f} [{meta['catalogue_contamination_lo']:.3f}, "
+            f"{meta['catalogue_contamination_hi']:.3f}], completeness {meta['catalogue_completeness']:.3f} "
+            f"[{meta['catalogue_completeness_lo']:.3f}, {meta['catalogue_completeness_hi']:.3f}]; "
+            f"{100 * meta['catalogue_beyond_truth']:.0f}% of them beyond the truth set's range"
+        )
     if args.samp:
         from redclump.data import samp
 

@@ -648,4 +648,35 @@ def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
         "contamination_reweighted_hi": reweighted["hi"],
         "metrics_on": f"truth-set test split, {stats['n_total']} stars with seismic class, Wilson 68% intervals",
     }
+    meta.update(_catalogue_estimate_meta(Path(workdir), cut, chosen))
     return chosen, meta
+
+
+def _catalogue_estimate_meta(workdir: Path, cut: Cut, chosen: pd.DataFrame) -> dict[str, Any]:
+    """The selection's contamination and completeness over the selected catalogue stars
+    (docs/estimates.md), or nothing when the calibration has not been built."""
+    from redclump import estimation
+    from redclump.core import estimates
+
+    calibration = estimation.load_calibration(workdir)
+    if calibration is None or not {"a_w1", "dist"} <= set(chosen.columns):
+        return {}
+    result = calibration.estimate(cut, estimates.frame_cells(chosen))
+    beyond = calibration.outside_truth(chosen["phot_g_mean_mag"], chosen["a_w1"], chosen["dist"])
+    meta = {f"catalogue_{key}": result[key] for key in ESTIMATE_KEYS}
+    meta["catalogue_beyond_truth"] = float(np.mean(beyond))
+    meta["catalogue_metrics_on"] = (
+        "selected catalogue stars: degraded twins of the test split and the catalogue's RC share per cell, "
+        "68% intervals (docs/estimates.md)"
+    )
+    return meta
+
+
+ESTIMATE_KEYS = (
+    "contamination",
+    "contamination_lo",
+    "contamination_hi",
+    "completeness",
+    "completeness_lo",
+    "completeness_hi",
+)
