@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import doctest
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from redclump.core import metrics, selection
@@ -166,3 +168,40 @@ def test_stratum_counts_equal_the_bincount_of_the_selected_strata() -> None:
     from_star = metrics.reweighted_contamination(selected, is_rc, test_strata, by_star, 180, n_boot=20, seed=1)
     from_count = metrics.reweighted_contamination(selected, is_rc, test_strata, counts, 180, n_boot=20, seed=1)
     assert from_star == from_count
+
+
+#: A term no shipped table has, for checking that everything generated from the table follows it.
+PARALLAX_MIN = selection.CutTerm(
+    "parallax_min",
+    "parallax",
+    ("parallax",),
+    ">",
+    "mas",
+    "ϖ",
+    "ϖ min (mas)",
+    selection.SliderRange(0.0, 5.0, 0.1, 0.0),
+    "plx",
+)
+
+
+def test_cut_fields_are_the_terms_of_the_table() -> None:
+    assert [f.name for f in fields(selection.Cut)] == [term.name for term in selection.CUT_TERMS]
+    assert selection.cut_class(selection.CUT_TERMS) is selection.Cut
+
+
+def test_a_term_added_to_a_copy_of_the_table_cuts() -> None:
+    extended = selection.cut_class((*selection.CUT_TERMS, PARALLAX_MIN))
+    frame = _frame().assign(parallax=np.linspace(-1.0, 3.0, 500))
+    cut = extended(dp_min=225.0, parallax_min=0.5)
+    assert cut.text() == "dp_phot > 225 & parallax > 0.5"
+    assert cut.required_columns() == ["dp_phot", "parallax"]
+    expected = (frame["dp_phot"] > 225) & (frame["parallax"] > 0.5)
+    assert cut.mask(frame).tolist() == expected.tolist()
+    assert cut.replace(parallax_min=None).text() == "dp_phot > 225"
+    # The shipped table is untouched.
+    assert "parallax_min" not in selection.Cut().to_dict()
+
+
+def test_a_table_that_drops_a_term_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"fields without a term \['dp_min'\]"):
+        selection.cut_class(selection.CUT_TERMS[1:])
