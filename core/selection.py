@@ -194,6 +194,14 @@ CUT_TERMS: tuple[CutTerm, ...] = (
             "max σ(ΔP)/ΔP", SliderRange(0.05, 2.0, 0.01, 2.0), "dp_frac_err_max", _dp_frac_err_below),
     CutTerm("p_rc_min", "p_rc", ("p_rc",), ">=", "", "P(RC)", "P(RC) min",
             SliderRange(0.0, 1.0, 0.01, 0.0), "p_rc_min"),
+    CutTerm("g_min", "phot_g_mean_mag", ("phot_g_mean_mag",), ">", "mag", "G", "G min (mag)",
+            SliderRange(5.0, 21.0, 0.1, 5.0), "g_min"),
+    CutTerm("g_max", "phot_g_mean_mag", ("phot_g_mean_mag",), "<", "mag", "G", "G max (mag)",
+            SliderRange(5.0, 21.0, 0.1, 21.0), "g_max"),
+    CutTerm("dist_min", "dist", ("dist",), ">", "kpc", "RC distance", "RC distance min (kpc)",
+            SliderRange(0.0, 50.0, 0.5, 0.0), "dist_min"),
+    CutTerm("dist_max", "dist", ("dist",), "<", "kpc", "RC distance", "RC distance max (kpc)",
+            SliderRange(0.0, 50.0, 0.5, 50.0), "dist_max"),
 )  # fmt: skip
 
 
@@ -235,6 +243,10 @@ class Cut:
         σ(ΔP)/ΔP strictly below this.
     p_rc_min
         P(RC) at or above this.
+    g_min, g_max
+        Gaia G inside this open interval (mag).
+    dist_min, dist_max
+        The red clump distance ``dist`` inside this open interval (kpc).
 
     Examples
     --------
@@ -252,6 +264,10 @@ class Cut:
     abs_b_min: float | None = None
     dp_frac_err_max: float | None = None
     p_rc_min: float | None = None
+    g_min: float | None = None
+    g_max: float | None = None
+    dist_min: float | None = None
+    dist_max: float | None = None
 
     def _set_terms(self) -> list[tuple[CutTerm, float]]:
         return [(term, float(value)) for term in self.terms if (value := getattr(self, term.name)) is not None]

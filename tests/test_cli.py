@@ -86,3 +86,9 @@ def test_a_term_added_to_a_copy_of_the_table_is_an_option() -> None:
     args = parser.parse_args(["--parallax-min", "0.2", "--dp-min", "250"])
     assert cli.cut_flags_given(args, terms)
     assert cli.cut_from_args(args, terms).text() == "dp_phot > 250 & parallax > 0.2"
+
+
+def test_select_takes_g_and_distance_ranges() -> None:
+    args = cli.build_parser().parse_args(["select", "--g-min", "17", "--g-max", "19", "--dist-min", "10"])
+    assert cli.cut_from_args(args) == Cut(g_min=17.0, g_max=19.0, dist_min=10.0)
+    assert cli.cut_from_args(args).text() == "phot_g_mean_mag > 17 & phot_g_mean_mag < 19 & dist > 10"

@@ -172,3 +172,26 @@ def test_a_term_added_to_a_copy_of_the_table_is_a_slider_a_url_key_and_a_flag() 
     assert state.url_state()["parallax_min"] == 1.0
     state.apply_preset("tier1")
     assert state.parallax_min == 0.0 and state.cut().text() == TIER1.text()
+
+
+def test_g_and_distance_sliders_start_off_and_cut_when_moved(state: ExplorerState) -> None:
+    assert state.cut() == TIER2
+    total = state.numbers()["n_catalogue"]
+    state.g_max = 15.0
+    assert state.cut() == TIER2.replace(g_max=15.0)
+    fainter_cut = state.numbers()["n_catalogue"]
+    assert 0 < fainter_cut < total
+    assert fainter_cut == int((TIER2.mask(state.data.catalogue) & (state.data.catalogue["phot_g_mean_mag"] < 15)).sum())
+    state.dist_min = 10.0
+    assert 0 < state.numbers()["n_catalogue"] < fainter_cut
+    assert "--g-max 15 --dist-min 10 --out" in state.command()
+    assert state.url_state()["g_max"] == 15.0 and URL_PARAMS["dist_min"] == "dist_min"
+    state.apply_preset("tier2")
+    assert (state.g_max, state.dist_min) == (21.0, 0.0) and state.cut() == TIER2
+
+
+def test_no_distance_column_disables_the_distance_sliders() -> None:
+    catalogue, scored = _tables()
+    state = ExplorerState(frames_to_app_data(catalogue.drop(columns=["dist"]), scored, source="no dist"))
+    assert state.param.dist_min.constant and state.param.dist_max.constant
+    assert not state.param.g_max.constant
