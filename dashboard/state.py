@@ -116,12 +116,12 @@ class Memo:
         return value
 
 
-#: The cut's sliders, one per term of :data:`CUT_TERMS` that has one.
-CutSliders = type(
-    "CutSliders",
-    (param.Parameterized,),
-    {"__doc__": "The cut's slider parameters, generated from the cut-term table.", **slider_params(CUT_TERMS)},
-)
+class CutSliders(param.Parameterized):
+    """The cut's slider parameters: one per term of :data:`CUT_TERMS` that has a slider."""
+
+
+for _name, _slider in slider_params(CUT_TERMS).items():
+    CutSliders.param.add_parameter(_name, _slider)
 if CutSliders.param["dp_min"].bounds[0] != DP_FLOOR:
     # The app loads only stars above DP_FLOOR: a slider reaching below it would miss stars.
     msg = f"the dp_min slider starts at {CutSliders.param['dp_min'].bounds[0]:g}, the app's candidates at {DP_FLOOR:g}"
@@ -343,4 +343,11 @@ def state_class(terms: Sequence[CutTerm]) -> type[ExplorerState]:
     if cut_type is Cut:
         return ExplorerState
     added = [term for term in terms if term.name not in ExplorerState.param]
-    return type("ExplorerState", (ExplorerState,), {**slider_params(added), "cut_type": cut_type})
+
+    class ExtendedState(ExplorerState):
+        __doc__ = ExplorerState.__doc__
+
+    ExtendedState.cut_type = cut_type
+    for name, slider in slider_params(added).items():
+        ExtendedState.param.add_parameter(name, slider)
+    return ExtendedState
