@@ -34,11 +34,12 @@ import numpy as np
 import numpy.typing as npt
 
 from .distances import A_G_OVER_A_W1
+from .selection import CUT_TERMS
 
 __all__ = [
     "ABS_B_EDGES",
-    "DIST_EDGES",
     "A_G_EDGES",
+    "DIST_EDGES",
     "DOMAIN_TERMS",
     "G_EDGES",
     "MIN_TWINS",
@@ -422,9 +423,12 @@ class ParentHistogram:
         return cells.ravel()
 
 
-#: Cut terms that say *where* a star is rather than what the networks say of it: they restrict
-#: the domain (the parent catalogue and the twins' denominators) as well as the selection.
-DOMAIN_TERMS = ("abs_b_min", "g_min", "g_max", "dist_min", "dist_max")
+#: Columns that say *where* a star is (and how bright) rather than what the networks say of it.
+POSITION_COLUMNS = frozenset({"b", "phot_g_mean_mag", "dist"})
+#: The cut terms on them (from the cut-term table): they restrict the domain (the parent
+#: catalogue and the twins' denominators) as well as the selection. The parent histogram
+#: (:meth:`ParentHistogram.parent`) takes each of them as a keyword.
+DOMAIN_TERMS = tuple(term.name for term in CUT_TERMS if set(term.columns) <= POSITION_COLUMNS)
 #: Columns a twin table carries for the estimate.
 TWIN_COLUMNS = (
     "phot_g_mean_mag",

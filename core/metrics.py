@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from astropy.stats import binom_conf_interval
 
-from .selection import Cut
+from .selection import Cut, cut_term
 
 __all__ = [
     "STRATA_BINS",
@@ -296,10 +296,7 @@ def solve_for_contamination(
 
 #: Column and comparison behind each threshold of a :class:`Cut` that a solver may move.
 _THRESHOLDS: dict[str, tuple[str, str]] = {
-    "dp_min": ("dp_phot", ">"),
-    "dnu_max": ("dnu_phot", "<"),
-    "teff_min": ("teff_phot", ">"),
-    "p_rc_min": ("p_rc", ">="),
+    name: (cut_term(name).columns[0], cut_term(name).op) for name in ("dp_min", "dnu_max", "teff_min", "p_rc_min")
 }
 
 

@@ -7,18 +7,28 @@ set parameters, read the derived mask, counts and metrics.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import param
 from redclump.core import estimates, metrics
-from redclump.core.selection import PRESETS, Cut
+from redclump.core.selection import CUT_TERMS, PRESETS, Cut, CutTerm, cut_class
 
 from .data import DP_FLOOR, AppData
 from .region import Region, RegionError
 
-__all__ = ["COLOUR_COLUMNS", "ExplorerState"]
+__all__ = [
+    "COLOUR_COLUMNS",
+    "CUT_PARAMS",
+    "SLIDER_PARAMS",
+    "URL_PARAMS",
+    "ExplorerState",
+    "slider_names",
+    "slider_params",
+    "state_class",
+    "url_keys",
+]
 
 #: Colour-by choices: label → catalogue column (None = star density).
 COLOUR_COLUMNS: dict[str, str | None] = {
@@ -32,10 +42,55 @@ COLOUR_COLUMNS: dict[str, str | None] = {
     "mean G (mag)": "phot_g_mean_mag",
     "mean Z (kpc)": "z_gc",
 }
+#: The published cut the sliders start at.
+START_PRESET = "tier2"
+#: View choices a link carries besides the cut (their URL keys are their names).
+VIEW_URL_PARAMS = ("colour_by", "cnorm", "sky_projection")
+
+
+def slider_names(terms: Sequence[CutTerm]) -> tuple[str, ...]:
+    """The parameters of the cut terms among ``terms`` that have a slider, in table order."""
+    return tuple(term.name for term in terms if term.slider is not None)
+
+
+def url_keys(terms: Sequence[CutTerm]) -> dict[str, str]:
+    """Slider parameter → URL query key, for the cut terms among ``terms`` that have a slider."""
+    return {term.name: term.url_key for term in terms if term.slider is not None}
+
+
+def slider_params(terms: Sequence[CutTerm], start: Cut = PRESETS[START_PRESET]) -> dict[str, param.Number]:
+    """One :class:`param.Number` per cut term of ``terms`` that has a slider.
+
+    Parameters
+    ----------
+    terms
+        A table of cut terms.
+    start
+        The cut the sliders start at; a term it leaves unset starts at 'off'.
+
+    Returns
+    -------
+    dict[str, param.Number]
+        Parameter name → parameter, with the term's label, range, step and description.
+    """
+    return {
+        term.name: param.Number(
+            term.slider_value(getattr(start, term.name, None)),
+            label=term.label,
+            bounds=(term.slider.lo, term.slider.hi),
+            step=term.slider.step,
+            doc=term.doc,
+        )
+        for term in terms
+        if term.slider is not None
+    }
+
+
 #: The cut's sliders; with the drawn region they define the selection; with the view choices the URL.
-SLIDER_PARAMS = ("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+SLIDER_PARAMS = slider_names(CUT_TERMS)
 CUT_PARAMS = (*SLIDER_PARAMS, "region")
-URL_PARAMS = (*SLIDER_PARAMS, "colour_by", "cnorm", "sky_projection")
+#: Parameter → URL query key of everything a link carries.
+URL_PARAMS: dict[str, str] = {**url_keys(CUT_TERMS), **{name: name for name in VIEW_URL_PARAMS}}
 #: Results kept per kind (mask, test mask, numbers, view images): the applied cut and the one being
 #: computed. Each catalogue mask or index is megabytes, and every session keeps its own.
 MEMO_SIZE = 2
@@ -61,19 +116,28 @@ class Memo:
         return value
 
 
-class ExplorerState(param.Parameterized):
-    """Cuts and view choices of one session, over data shared by every session."""
+class CutSliders(param.Parameterized):
+    """The cut's slider parameters: one per term of :data:`CUT_TERMS` that has a slider."""
 
-    dp_min = param.Number(225.0, label="ΔP min (s)", bounds=(DP_FLOOR, 400.0), step=1.0, doc="ΔP_phot lower limit (s)")
-    dnu_max = param.Number(5.5, label="Δν max (µHz)", bounds=(1.0, 20.0), step=0.05, doc="Δν_phot upper limit (µHz)")
-    teff_min = param.Number(
-        3500.0, label="Teff min (K)", bounds=(3500.0, 5500.0), step=10.0, doc="Teff_phot lower limit (K); 3500 = off"
-    )
-    abs_b_min = param.Number(0.0, label="|b| min (deg)", bounds=(0.0, 90.0), step=1.0, doc="|b| lower limit (deg)")
-    dp_frac_err_max = param.Number(
-        2.0, label="max σ(ΔP)/ΔP", bounds=(0.05, 2.0), step=0.01, doc="σ(ΔP)/ΔP upper limit; 2 = off"
-    )
-    p_rc_min = param.Number(0.0, label="P(RC) min", bounds=(0.0, 1.0), step=0.01, doc="P(RC) lower limit; 0 = off")
+
+for _name, _slider in slider_params(CUT_TERMS).items():
+    CutSliders.param.add_parameter(_name, _slider)
+if CutSliders.param["dp_min"].bounds[0] != DP_FLOOR:
+    # The app loads only stars above DP_FLOOR: a slider reaching below it would miss stars.
+    msg = f"the dp_min slider starts at {CutSliders.param['dp_min'].bounds[0]:g}, the app's candidates at {DP_FLOOR:g}"
+    raise ValueError(msg)
+
+
+class ExplorerState(CutSliders):
+    """Cuts and view choices of one session, over data shared by every session.
+
+    The cut's slider parameters come from the cut-term table (:class:`CutSliders`); a state for
+    another table is made by :func:`state_class`.
+    """
+
+    #: The cut the sliders set; its ``terms`` are the sliders' table.
+    cut_type: ClassVar[type[Cut]] = Cut
+
     colour_by = param.Selector(
         objects=list(COLOUR_COLUMNS), label="Colour by", default="density", doc="What the views' colour shows"
     )
@@ -104,25 +168,23 @@ class ExplorerState(param.Parameterized):
         self.data = data
         self._masks = Memo(3 * MEMO_SIZE)
         super().__init__(**params)
-        if not data.available.get("p_rc", True):
-            self.param.p_rc_min.constant = True
-        if not data.available.get("dp_phot_err", True):
-            self.param.dp_frac_err_max.constant = True
+        for term in self.slider_terms():
+            if not all(data.available.get(column, True) for column in term.columns):
+                self.param[term.name].constant = True
 
     # ---- the cut -------------------------------------------------------------------------
-    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+    @classmethod
+    def slider_terms(cls) -> tuple[CutTerm, ...]:
+        """The cut terms this state has sliders for."""
+        return tuple(term for term in cls.cut_type.terms if term.slider is not None)
+
+    def _cut_params(self) -> tuple[str, ...]:
+        return (*(term.name for term in self.slider_terms()), "region")
+
+    @param.depends(*SLIDER_PARAMS)
     def cut(self) -> Cut:
         """The current cut; thresholds at their 'off' end are left out."""
-        return Cut(
-            dp_min=self.dp_min,
-            dnu_max=self.dnu_max,
-            teff_min=None if self.teff_min <= self.param.teff_min.bounds[0] else self.teff_min,
-            abs_b_min=None if self.abs_b_min <= 0 else self.abs_b_min,
-            dp_frac_err_max=None
-            if self.dp_frac_err_max >= self.param.dp_frac_err_max.bounds[1]
-            else self.dp_frac_err_max,
-            p_rc_min=None if self.p_rc_min <= 0 else self.p_rc_min,
-        )
+        return self.cut_type(**{term.name: term.threshold(getattr(self, term.name)) for term in self.slider_terms()})
 
     def apply_preset(self, name: str) -> None:
         """Set the sliders to a published cut (tier1, tier2, highlat)."""
@@ -131,14 +193,7 @@ class ExplorerState(param.Parameterized):
     def preset_values(self, name: str) -> dict[str, float]:
         """The slider values of a published cut (tier1, tier2, highlat)."""
         cut = PRESETS[name]
-        return dict(
-            dp_min=cut.dp_min,
-            dnu_max=cut.dnu_max,
-            teff_min=cut.teff_min if cut.teff_min is not None else self.param.teff_min.bounds[0],
-            abs_b_min=cut.abs_b_min or 0.0,
-            dp_frac_err_max=self.param.dp_frac_err_max.bounds[1],
-            p_rc_min=0.0,
-        )
+        return {term.name: term.slider_value(getattr(cut, term.name, None)) for term in self.slider_terms()}
 
     def _region_mask(self, frame: Any) -> np.ndarray | None:
         if self.region is None:
@@ -148,18 +203,18 @@ class ExplorerState(param.Parameterized):
         return self.region.mask(frame)
 
     def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in CUT_PARAMS)
+        return tuple(getattr(self, name) for name in self._cut_params())
 
     def derive(self, **values: Any) -> ExplorerState:
         """A twin of this state with the cut ``values`` set, sharing its data and computed
         results: what a cut change will need is computed on the twin (in a worker thread) before
         the change is applied here, where it is then found ready."""
-        current = {name: getattr(self, name) for name in CUT_PARAMS}
-        twin = ExplorerState(self.data, **{**current, **values})
+        current = {name: getattr(self, name) for name in self._cut_params()}
+        twin = type(self)(self.data, **{**current, **values})
         twin._masks = self._masks
         return twin
 
-    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    @param.depends(*CUT_PARAMS)
     def mask(self) -> np.ndarray:
         """Selected catalogue candidates (cut and linked region), computed once per cut."""
 
@@ -170,7 +225,7 @@ class ExplorerState(param.Parameterized):
 
         return self._masks.get(("catalogue", self._key()), compute)
 
-    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    @param.depends(*CUT_PARAMS)
     def test_mask(self) -> np.ndarray:
         """Selected truth-set test stars. A region drawn in columns the truth set lacks cannot
         restrict them; the numbers then say so (see :meth:`numbers`)."""
@@ -186,7 +241,7 @@ class ExplorerState(param.Parameterized):
         return self._masks.get(("test", self._key()), compute)
 
     # ---- numbers -------------------------------------------------------------------------
-    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    @param.depends(*CUT_PARAMS)
     def numbers(self) -> dict[str, Any]:
         """Selected count, plain and reweighted contamination, completeness, far-star counts."""
         return self._masks.get(("numbers", self._key()), self._numbers)
@@ -254,7 +309,7 @@ class ExplorerState(param.Parameterized):
     def region_text(self) -> str:
         return "none" if self.region is None else self.region.text()
 
-    @param.depends("dp_min", "dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min", "region")
+    @param.depends(*CUT_PARAMS)
     def kiel_contamination(self) -> dict[str, np.ndarray]:
         test = self.data.test
         return metrics.binned_metrics_2d(
@@ -267,7 +322,7 @@ class ExplorerState(param.Parameterized):
             min_count=5,
         )
 
-    @param.depends("dnu_max", "teff_min", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+    @param.depends(*(name for name in SLIDER_PARAMS if name != "dp_min"))
     def tradeoff(self) -> dict[str, np.ndarray]:
         """Completeness vs contamination as ΔP_min varies, other cuts fixed."""
         base = self.cut()
@@ -277,18 +332,12 @@ class ExplorerState(param.Parameterized):
 
     def command(self, out: str = "sample.parquet") -> str:
         """The equivalent `redclump select` command line."""
-        flags = {
-            "dp_min": "--dp-min",
-            "dnu_max": "--dnu-max",
-            "teff_min": "--teff-min",
-            "abs_b_min": "--abs-b-min",
-            "dp_frac_err_max": "--dp-frac-err-max",
-            "p_rc_min": "--p-rc-min",
-        }
+        cut = self.cut()
         parts = ["redclump select"]
-        for name, value in self.cut().to_dict().items():
-            if value is not None and name in flags:
-                parts.append(f"{flags[name]} {value:g}")
+        for term in cut.terms:
+            value = getattr(cut, term.name)
+            if value is not None:
+                parts.append(f"{term.flag} {value:g}")
         parts.append(f"--out {out}")
         line = " ".join(parts)
         if self.region is not None:
@@ -296,4 +345,33 @@ class ExplorerState(param.Parameterized):
         return line
 
     def url_state(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in URL_PARAMS}
+        return {name: getattr(self, name) for name in (*self._cut_params()[:-1], *VIEW_URL_PARAMS)}
+
+
+def state_class(terms: Sequence[CutTerm]) -> type[ExplorerState]:
+    """An :class:`ExplorerState` for the table ``terms``: itself for :data:`CUT_TERMS`, else a
+    subclass with a slider for each term it lacks.
+
+    Parameters
+    ----------
+    terms
+        A table of cut terms that holds every term of :data:`CUT_TERMS`.
+
+    Returns
+    -------
+    type[ExplorerState]
+        A state whose cut, presets and command follow ``terms``. Its methods' ``param.depends``
+        name the shipped table's sliders only: for tests and scripts, not for a served page.
+    """
+    cut_type = cut_class(terms)
+    if cut_type is Cut:
+        return ExplorerState
+    added = [term for term in terms if term.name not in ExplorerState.param]
+
+    class ExtendedState(ExplorerState):
+        __doc__ = ExplorerState.__doc__
+
+    ExtendedState.cut_type = cut_type
+    for name, slider in slider_params(added).items():
+        ExtendedState.param.add_parameter(name, slider)
+    return ExtendedState

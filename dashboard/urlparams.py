@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,6 +34,11 @@ class UrlReading:
 
 def _shown(text: str) -> str:
     return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
+
+
+def _url_keys(names: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
+    """Parameter → URL key; a plain sequence of names uses each name as its key."""
+    return dict(names) if isinstance(names, Mapping) else {name: name for name in names}
 
 
 def _read_one(spec: param.Parameter, name: str, text: str) -> tuple[Any, str | None]:
@@ -65,7 +70,7 @@ def _read_one(spec: param.Parameter, name: str, text: str) -> tuple[Any, str | N
     return None, f"{shown} ignored"
 
 
-def read_url(search: str, state: param.Parameterized, names: Sequence[str]) -> UrlReading:
+def read_url(search: str, state: param.Parameterized, names: Mapping[str, str] | Sequence[str]) -> UrlReading:
     """Check the query string ``search`` (``?a=1&b=2``) against ``state``'s parameters ``names``.
 
     Parameters
@@ -75,12 +80,14 @@ def read_url(search: str, state: param.Parameterized, names: Sequence[str]) -> U
     state
         The object whose parameters the URL sets (bounds and options are read from it).
     names
-        The parameters a URL may set; other query keys are left alone.
+        The parameters a URL may set, as parameter → URL key (or a sequence of names that are
+        their own keys); other query keys are left alone.
 
     Returns
     -------
     UrlReading
-        Values to apply (clamped into range) and one notice per value clamped or dropped.
+        Values to apply by parameter name (clamped into range) and one notice per value clamped
+        or dropped (quoting the URL key).
 
     Examples
     --------
@@ -89,16 +96,18 @@ def read_url(search: str, state: param.Parameterized, names: Sequence[str]) -> U
     >>> read_url("?dp_min=500", Cut(), ["dp_min"])
     UrlReading(values={'dp_min': 400.0}, notices=("dp_min='500' above the range: set to 400",))
     """
+    by_key = {key: name for name, key in _url_keys(names).items()}
     values: dict[str, Any] = {}
     notices: list[str] = []
     seen: set[str] = set()
-    for name, text in parse_qsl(search.lstrip("?"), keep_blank_values=True):
-        if name not in names:
+    for key, text in parse_qsl(search.lstrip("?"), keep_blank_values=True):
+        if key not in by_key:
             continue
-        if name in seen:
-            notices.append(f"{name} given more than once: the last kept")
-        seen.add(name)
-        value, notice = _read_one(state.param[name], name, text)
+        if key in seen:
+            notices.append(f"{key} given more than once: the last kept")
+        seen.add(key)
+        name = by_key[key]
+        value, notice = _read_one(state.param[name], key, text)
         if notice:
             notices.append(notice)
         if value is not None:
@@ -115,7 +124,7 @@ def notice_html(reading: UrlReading) -> str:
     return "<div class='url-notice'>Link adjusted: " + html.escape("; ".join(reading.notices)) + ".</div>"
 
 
-def sync_with_url(state: param.Parameterized, names: Sequence[str]) -> Any:
+def sync_with_url(state: param.Parameterized, names: Mapping[str, str] | Sequence[str]) -> Any:
     """Apply the page URL's checked values to ``state`` and keep the URL in step with it.
 
     Returns a Panel HTML pane with the notice (hidden when the URL needed no change); outside a
@@ -127,12 +136,13 @@ def sync_with_url(state: param.Parameterized, names: Sequence[str]) -> Any:
     location = pn.state.location
     if location is None:
         return pane
-    reading = read_url(location.search or "", state, names)
-    before = {name: getattr(state, name) for name in names}
+    keys = _url_keys(names)
+    reading = read_url(location.search or "", state, keys)
+    before = {name: getattr(state, name) for name in keys}
     # Panel's sync applies the raw URL (all or nothing: one bad value drops the good ones too;
     # "NaN" passes a Number's bounds) and then writes the state back to the URL; resetting to
     # the values before it and applying the checked ones makes the checked ones win.
-    location.sync(state, {name: name for name in names})
+    location.sync(state, keys)
     state.param.update(**{**before, **reading.values})
     pane.object = notice_html(reading)
     pane.visible = bool(reading.notices)

@@ -16,9 +16,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from redclump.core.selection import CUT_TERMS, PRESETS, Cut, CutTerm, cut_class
 from redclump.progress import progress_bar
 
-__all__ = ["main"]
+__all__ = ["add_cut_options", "cut_flags_given", "cut_from_args", "main"]
 
 log = logging.getLogger("redclump")
 
@@ -282,25 +283,45 @@ def _step_counts(step: str, result: dict[str, Any]) -> str:
     return "up to date"
 
 
-def _cut_from_args(args: argparse.Namespace) -> Any:
-    from redclump.core.selection import PRESETS, Cut
+def add_cut_options(
+    parser: argparse.ArgumentParser,
+    terms: Sequence[CutTerm] = CUT_TERMS,
+    *,
+    shown: bool = True,
+    preset_help: str = "start from a published cut",
+) -> None:
+    """Add ``--preset`` and one option per cut term (``--dp-min`` …) to ``parser``.
 
-    cut = PRESETS[args.preset] if args.preset else Cut()
-    changes = {
-        name: getattr(args, name)
-        for name in (
-            "dp_min",
-            "dnu_max",
-            "teff_min",
-            "logg_min",
-            "logg_max",
-            "abs_b_min",
-            "dp_frac_err_max",
-            "p_rc_min",
+    Parameters
+    ----------
+    parser
+        The subcommand's parser.
+    terms
+        The table of cut terms.
+    shown
+        Whether ``--help`` lists the term options.
+    preset_help
+        ``--help``'s line for ``--preset``.
+    """
+    parser.add_argument("--preset", choices=tuple(PRESETS), help=preset_help)
+    for term in terms:
+        parser.add_argument(
+            term.flag, dest=term.name, type=_finite_float, default=None, help=term.help if shown else argparse.SUPPRESS
         )
-        if getattr(args, name) is not None
-    }
-    return cut.replace(**changes)
+
+
+def cut_flags_given(args: argparse.Namespace, terms: Sequence[CutTerm] = CUT_TERMS) -> bool:
+    """Whether the command line set a preset or any cut term."""
+    return bool(args.preset) or any(getattr(args, term.name) is not None for term in terms)
+
+
+def cut_from_args(args: argparse.Namespace, terms: Sequence[CutTerm] = CUT_TERMS) -> Cut:
+    """The cut the command line asks for: its preset (or no cut) with the given terms set."""
+    cut_type = cut_class(terms)
+    start = PRESETS[args.preset] if args.preset else Cut()
+    cut = cut_type(**start.to_dict())
+    given = {term.name: getattr(args, term.name) for term in terms}
+    return cut.replace(**{name: value for name, value in given.items() if value is not None})
 
 
 def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
@@ -308,7 +329,7 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.out is None and not args.samp:
         raise CommandError("say where the sample goes: --out FILE, --samp (to TOPCAT/Aladin), or both")
-    cut = _cut_from_args(args)
+    cut = cut_from_args(args)
     try:
         if args.out is not None:
             meta = pipeline.select(args.workdir, cut, args.out, overwrite=args.overwrite)
@@ -438,17 +459,9 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
         models = pipeline.load_models(args.workdir)
     except pipeline.ModelError:
         models = None
-    cut = (
-        _cut_from_args(args)
-        if (
-            args.preset
-            or any(getattr(args, n) is not None for n in ("dp_min", "dnu_max", "teff_min", "abs_b_min", "p_rc_min"))
-        )
-        else None
-    )
     from redclump.core.selection import TIER2
 
-    made = figures.make_all(catalogue, scored, models, cut or TIER2)
+    made = figures.make_all(catalogue, scored, models, cut_from_args(args) if cut_flags_given(args) else TIER2)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, (fig, _numbers) in made.items():
         fig.savefig(targets[name], format=args.format, dpi=200)
@@ -646,9 +659,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default: WORKDIR/figures)")
     p.add_argument("--format", choices=("pdf", "png", "svg"), default="pdf", help="file format (default pdf)")
-    p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="cut for the sample figures (default tier2)")
-    for name in ("dp-min", "dnu-max", "teff-min", "logg-min", "logg-max", "abs-b-min", "dp-frac-err-max", "p-rc-min"):
-        p.add_argument(f"--{name}", type=_finite_float, default=None, help=argparse.SUPPRESS)
+    # The sample figures' cut (default Tier 2); its term options are as `select`'s, so not listed.
+    add_cut_options(p, shown=False, preset_help="cut for the sample figures (default tier2)")
     p.add_argument("--overwrite", action="store_true", help="replace existing figure files")
     p.set_defaults(func=cmd_figures)
 
@@ -687,18 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("select", help="write the catalogue rows that pass a cut, with its metrics")
     _add_common(p)
-    p.add_argument("--preset", choices=("tier1", "tier2", "highlat"), help="start from a published cut")
-    for name, helptext in (
-        ("dp-min", "ΔP_phot > this (s)"),
-        ("dnu-max", "Δν_phot < this (µHz)"),
-        ("teff-min", "Teff_phot > this (K)"),
-        ("logg-min", "log g_phot > this"),
-        ("logg-max", "log g_phot < this"),
-        ("abs-b-min", "|b| > this (deg)"),
-        ("dp-frac-err-max", "σ(ΔP)/ΔP < this"),
-        ("p-rc-min", "P(RC) >= this"),
-    ):
-        p.add_argument(f"--{name}", type=_finite_float, default=None, help=helptext)
+    add_cut_options(p)
     p.add_argument(
         "--out", type=Path, default=None, help="output file: .parquet, .fits, .vot/.xml (VOTable), .ecsv or .csv"
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from redclump.core.selection import CUT_TERMS, TIER1, Cut, CutTerm
 
 from redclump import cli
 
@@ -55,3 +57,38 @@ def test_cli_default_star_count_matches_the_mock() -> None:
     from redclump.data import mock
 
     assert cli.DEFAULT_STARS == mock.DEFAULT_STARS
+
+
+@pytest.mark.parametrize("command", ["select", "figures"])
+@pytest.mark.parametrize("term", CUT_TERMS, ids=lambda term: term.name)
+def test_every_cut_term_is_an_option_that_sets_the_cut(command: str, term: CutTerm) -> None:
+    args = cli.build_parser().parse_args([command, term.flag, "2.5"])
+    # `figures` draws Tier 2 unless a cut flag is given: every term must count as one.
+    assert cli.cut_flags_given(args)
+    assert cli.cut_from_args(args) == Cut(**{term.name: 2.5})
+
+
+def test_figures_without_cut_flags_draws_its_default() -> None:
+    assert not cli.cut_flags_given(cli.build_parser().parse_args(["figures"]))
+
+
+def test_cut_options_start_from_the_preset() -> None:
+    args = cli.build_parser().parse_args(["select", "--preset", "tier1", "--dnu-max", "5.0", "--logg-min", "2.2"])
+    assert cli.cut_from_args(args) == TIER1.replace(dnu_max=5.0, logg_min=2.2)
+
+
+def test_a_term_added_to_a_copy_of_the_table_is_an_option() -> None:
+    parallax = CutTerm("parallax_min", "parallax", ("parallax",), ">", "mas", "ϖ", "ϖ min (mas)", None, "plx")
+    terms = (*CUT_TERMS, parallax)
+    parser = argparse.ArgumentParser()
+    cli.add_cut_options(parser, terms)
+    assert "ϖ > this (mas)" in parser.format_help()
+    args = parser.parse_args(["--parallax-min", "0.2", "--dp-min", "250"])
+    assert cli.cut_flags_given(args, terms)
+    assert cli.cut_from_args(args, terms).text() == "dp_phot > 250 & parallax > 0.2"
+
+
+def test_select_takes_g_and_distance_ranges() -> None:
+    args = cli.build_parser().parse_args(["select", "--g-min", "17", "--g-max", "19", "--dist-min", "10"])
+    assert cli.cut_from_args(args) == Cut(g_min=17.0, g_max=19.0, dist_min=10.0)
+    assert cli.cut_from_args(args).text() == "phot_g_mean_mag > 17 & phot_g_mean_mag < 19 & dist > 10"

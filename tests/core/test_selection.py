@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import doctest
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from redclump.core import metrics, selection
 
-FIELDS = ("dp_min", "dnu_max", "teff_min", "logg_min", "logg_max", "abs_b_min", "dp_frac_err_max", "p_rc_min")
+FIELDS = tuple(term.name for term in selection.CUT_TERMS)
 
 
 def _frame(n: int = 500, seed: int = 0) -> pd.DataFrame:
@@ -22,9 +24,13 @@ def _frame(n: int = 500, seed: int = 0) -> pd.DataFrame:
             "logg_phot": rng.uniform(1.5, 3.5, n),
             "b": rng.uniform(-90, 90, n),
             "p_rc": rng.uniform(0, 1, n),
+            "phot_g_mean_mag": rng.uniform(10, 21, n),
+            "dist": rng.uniform(0, 50, n),
         }
     )
     frame.loc[::17, "dp_phot"] = np.nan
+    frame.loc[::13, "phot_g_mean_mag"] = np.nan
+    frame.loc[::11, "dist"] = np.nan
     return frame
 
 
@@ -58,13 +64,14 @@ def test_tightening_never_adds_stars(field: str, start: float, step: float) -> N
         "abs_b_min": 90,
         "dp_frac_err_max": 2,
         "p_rc_min": 1,
+        "g_min": 21,
+        "g_max": 21,
+        "dist_min": 50,
+        "dist_max": 50,
     }[field]
     loose_value = start * scale
-    tight_value = (
-        loose_value - step * scale
-        if field in ("dnu_max", "logg_max", "dp_frac_err_max")
-        else loose_value + step * scale
-    )
+    lower_limit = selection.cut_term(field).is_lower_limit
+    tight_value = loose_value + step * scale if lower_limit else loose_value - step * scale
     loose = selection.Cut(**{field: loose_value}).mask(frame)
     tight = selection.Cut(**{field: tight_value}).mask(frame)
     assert not np.any(tight & ~loose)
@@ -166,3 +173,60 @@ def test_stratum_counts_equal_the_bincount_of_the_selected_strata() -> None:
     from_star = metrics.reweighted_contamination(selected, is_rc, test_strata, by_star, 180, n_boot=20, seed=1)
     from_count = metrics.reweighted_contamination(selected, is_rc, test_strata, counts, 180, n_boot=20, seed=1)
     assert from_star == from_count
+
+
+#: A term no shipped table has, for checking that everything generated from the table follows it.
+PARALLAX_MIN = selection.CutTerm(
+    "parallax_min",
+    "parallax",
+    ("parallax",),
+    ">",
+    "mas",
+    "ϖ",
+    "ϖ min (mas)",
+    selection.SliderRange(0.0, 5.0, 0.1, 0.0),
+    "plx",
+)
+
+
+def test_cut_fields_are_the_terms_of_the_table() -> None:
+    assert [f.name for f in fields(selection.Cut)] == [term.name for term in selection.CUT_TERMS]
+    assert selection.cut_class(selection.CUT_TERMS) is selection.Cut
+
+
+def test_a_term_added_to_a_copy_of_the_table_cuts() -> None:
+    extended = selection.cut_class((*selection.CUT_TERMS, PARALLAX_MIN))
+    frame = _frame().assign(parallax=np.linspace(-1.0, 3.0, 500))
+    cut = extended(dp_min=225.0, parallax_min=0.5)
+    assert cut.text() == "dp_phot > 225 & parallax > 0.5"
+    assert cut.required_columns() == ["dp_phot", "parallax"]
+    expected = (frame["dp_phot"] > 225) & (frame["parallax"] > 0.5)
+    assert cut.mask(frame).tolist() == expected.tolist()
+    assert cut.replace(parallax_min=None).text() == "dp_phot > 225"
+    # The shipped table is untouched.
+    assert "parallax_min" not in selection.Cut().to_dict()
+
+
+def test_a_table_that_drops_a_term_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"fields without a term \['dp_min'\]"):
+        selection.cut_class(selection.CUT_TERMS[1:])
+
+
+def test_g_and_distance_cuts_match_hand_evaluation() -> None:
+    frame = pd.DataFrame(
+        {
+            "phot_g_mean_mag": [16.9, 17.0, 17.5, 18.99, 19.0, np.nan, 20.0],
+            "dist": [1.0, 12.0, 9.9, 10.1, 30.0, 15.0, np.nan],
+        }
+    )
+    g_17_19 = selection.Cut(g_min=17, g_max=19)
+    assert g_17_19.text() == "phot_g_mean_mag > 17 & phot_g_mean_mag < 19"
+    assert g_17_19.required_columns() == ["phot_g_mean_mag"]
+    assert g_17_19.mask(frame).tolist() == [False, False, True, True, False, False, False]
+    beyond_10 = selection.Cut(dist_min=10)
+    assert beyond_10.text() == "dist > 10"
+    assert beyond_10.mask(frame).tolist() == [False, True, False, True, True, True, False]
+    assert selection.Cut(dist_max=10).mask(frame).tolist() == [True, False, True, False, False, False, False]
+    assert selection.Cut(g_min=17, g_max=19, dist_min=10).mask(frame).tolist() == [
+        False, False, False, True, False, False, False,
+    ]  # fmt: skip

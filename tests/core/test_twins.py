@@ -37,7 +37,7 @@ def test_a_twin_is_fainter_noisier_and_its_parallax_shrinks() -> None:
 
 
 def test_twins_beyond_a_survey_limit_are_dropped() -> None:
-    twins, measured = degrade(
+    _twins, measured = degrade(
         _stars(3), delta_mu=np.array([0.0, 3.0, 5.0]), delta_ebv=np.zeros(3), rng=np.random.default_rng(0)
     )
     # Ks 13 + 3 = 16 is past 2MASS's 15.3 limit.

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from redclump.core import metrics
-from redclump.core.selection import TIER1, TIER2
+from redclump.core.selection import CUT_TERMS, TIER1, TIER2, CutTerm, SliderRange
 from redclump.dashboard.data import DP_FLOOR, frames_to_app_data, hammer_aitoff, synthetic_frames
 from redclump.dashboard.region import Region
-from redclump.dashboard.state import ExplorerState
+from redclump.dashboard.state import SLIDER_PARAMS, URL_PARAMS, ExplorerState, slider_names, state_class, url_keys
+from redclump.dashboard.urlparams import read_url
 
 
 def _tables(n: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -130,3 +131,67 @@ def test_far_star_counts_match_the_distances(state: ExplorerState) -> None:
     dist = state.data.catalogue["dist"].to_numpy()[state.mask()]
     numbers = state.numbers()
     assert numbers["beyond_10kpc"] == int((dist > 10).sum()) > numbers["beyond_20kpc"] == int((dist > 20).sum()) > 0
+
+
+#: A term no shipped table has: everything generated from the table must pick it up.
+PARALLAX_MIN = CutTerm(
+    "parallax_min", "parallax", ("parallax",), ">", "mas", "ϖ", "ϖ min (mas)", SliderRange(0.0, 5.0, 0.1, 0.0), "plx"
+)
+
+
+def test_the_sliders_are_the_table_s_terms_with_a_slider() -> None:
+    assert tuple(term.name for term in CUT_TERMS if term.slider is not None) == SLIDER_PARAMS
+    for term in CUT_TERMS:
+        if term.slider is not None:
+            spec = ExplorerState.param[term.name]
+            assert (spec.bounds, spec.step, spec.label) == (
+                (term.slider.lo, term.slider.hi),
+                term.slider.step,
+                term.label,
+            )
+            assert URL_PARAMS[term.name] == term.url_key
+
+
+def test_a_term_added_to_a_copy_of_the_table_is_a_slider_a_url_key_and_a_flag() -> None:
+    terms = (*CUT_TERMS, PARALLAX_MIN)
+    assert slider_names(terms)[-1] == "parallax_min" and url_keys(terms)["parallax_min"] == "plx"
+    catalogue, scored = _tables()
+    catalogue["parallax"] = np.linspace(0.0, 2.0, len(catalogue))
+    scored["parallax"] = np.linspace(0.0, 2.0, len(scored))
+    state = state_class(terms)(frames_to_app_data(catalogue, scored, source="fixture"))
+    spec = state.param["parallax_min"]
+    assert (spec.bounds, spec.step, spec.label, spec.default) == ((0.0, 5.0), 0.1, "ϖ min (mas)", 0.0)
+    # At 'off' the default cut is unchanged; moved, it cuts, and the command and URL carry it.
+    assert state.cut().text() == TIER2.text()
+    total = int(state.mask().sum())
+    state.parallax_min = 1.0
+    assert state.cut().text() == "dp_phot > 225 & dnu_phot < 5.5 & parallax > 1"
+    assert 0 < int(state.mask().sum()) < total
+    assert "--parallax-min 1 --out" in state.command()
+    assert read_url("?plx=1.5", state, {**url_keys(terms)}).values == {"parallax_min": 1.5}
+    assert state.url_state()["parallax_min"] == 1.0
+    state.apply_preset("tier1")
+    assert state.parallax_min == 0.0 and state.cut().text() == TIER1.text()
+
+
+def test_g_and_distance_sliders_start_off_and_cut_when_moved(state: ExplorerState) -> None:
+    assert state.cut() == TIER2
+    total = state.numbers()["n_catalogue"]
+    state.g_max = 15.0
+    assert state.cut() == TIER2.replace(g_max=15.0)
+    fainter_cut = state.numbers()["n_catalogue"]
+    assert 0 < fainter_cut < total
+    assert fainter_cut == int((TIER2.mask(state.data.catalogue) & (state.data.catalogue["phot_g_mean_mag"] < 15)).sum())
+    state.dist_min = 10.0
+    assert 0 < state.numbers()["n_catalogue"] < fainter_cut
+    assert "--g-max 15 --dist-min 10 --out" in state.command()
+    assert state.url_state()["g_max"] == 15.0 and URL_PARAMS["dist_min"] == "dist_min"
+    state.apply_preset("tier2")
+    assert (state.g_max, state.dist_min) == (21.0, 0.0) and state.cut() == TIER2
+
+
+def test_no_distance_column_disables_the_distance_sliders() -> None:
+    catalogue, scored = _tables()
+    state = ExplorerState(frames_to_app_data(catalogue.drop(columns=["dist"]), scored, source="no dist"))
+    assert state.param.dist_min.constant and state.param.dist_max.constant
+    assert not state.param.g_max.constant
