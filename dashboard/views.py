@@ -19,7 +19,7 @@ import pandas as pd
 import param
 
 from .data import DP_FLOOR, hammer_aitoff
-from .live import LiveImage
+from .live import LiveImage, with_document_lock
 from .region import Region, RegionError, compile_kernel
 from .state import COLOUR_COLUMNS, MEMO_SIZE, ExplorerState, Memo
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
@@ -277,8 +277,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         except RegionError as exc:  # e.g. a click with the lasso tool: keep the current region
             log.info("lasso ignored: %s", exc)
 
-    bounds.add_subscriber(on_bounds)
-    lasso.add_subscriber(on_lasso)
+    # (the region's watchers redraw Bokeh sources: they need the document lock)
+    bounds.add_subscriber(with_document_lock(on_bounds))
+    lasso.add_subscriber(with_document_lock(on_lasso))
     opts = dict(
         cmap=CMAP,
         colorbar=True,
