@@ -295,6 +295,7 @@ class _CardPlots:
             x_axis_label="effective wavelength (µm)",
             y_axis_label="magnitude",
             toolbar_location=None,
+            css_classes=["card-sed"],
         )
         self.sed.y_range.flipped = True
         self.sed.scatter("wavelength", "mag", source=self.sed_source, size=6, color="black")
@@ -303,7 +304,9 @@ class _CardPlots:
         )
         self.mixtures = {}
         for prefix, label in (("dp", "ΔP (s)"), ("dnu", "Δν (µHz)")):
-            fig = figure(width=280, height=180, x_axis_label=label, toolbar_location=None)
+            fig = figure(
+                width=280, height=180, x_axis_label=label, toolbar_location=None, css_classes=[f"card-{prefix}"]
+            )
             fig.yaxis.visible = False
             source = ColumnDataSource({"x": [], "density": []})
             fig.line("x", "density", source=source, color="#0072B2", line_width=2)
@@ -361,8 +364,7 @@ def _escape_key() -> type:
         _template = "<div></div>"
         _scripts = {  # noqa: RUF012 (Panel's class-level declaration)
             "render": (
-                "document.addEventListener('keydown', (event) => {"
-                " if (event.key === 'Escape') data.presses += 1 })"
+                "document.addEventListener('keydown', (event) => { if (event.key === 'Escape') data.presses += 1 })"
             )
         }
 
@@ -472,9 +474,10 @@ class StarCard(param.Parameterized):
             # axis "could not determine minimum data value").
             self._figures = _CardPlots()
             self._figures.update(star, cut, titles)
+            mixtures = self._figures.mixtures.values()
             self.plots.objects = [
                 pn.pane.Bokeh(self._figures.sed),
-                pn.Row(*(pn.pane.Bokeh(fig) for fig, _source, _span in self._figures.mixtures.values())),
+                pn.Row(*(pn.pane.Bokeh(fig) for fig, *_ in mixtures)),
             ]
         else:
             self._figures.update(star, cut, titles)
