@@ -392,3 +392,29 @@ def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) 
             box = page.locator(selector).first.bounding_box()
             assert box is not None and box["y"] + box["height"] <= height, (selector, box)
     page.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
+def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """With A pinned and B = Tier 1, every numbers cell shows all its text (scroll width ≤ client
+    width) and the table does not run under the trade-off plot beside it."""
+    url, _ = server
+    width, height = size
+    page = _open(
+        browser,
+        f"{url}?pin=dp_min:225,dnu_max:5.5&dp_min=265&teff_min=4700",
+        viewport={"width": width, "height": height},
+    )
+    page.wait_for_selector("#diff-n-selected", timeout=30_000)
+    time.sleep(1)
+    cells = page.locator("table.numbers td").all()
+    assert len(cells) >= 20
+    clipped = [(c.inner_text(), c.evaluate("e => [e.scrollWidth, e.clientWidth]")) for c in cells]
+    assert not [c for c in clipped if c[1][0] > c[1][1]], clipped
+    table = page.locator("table.numbers").first.bounding_box()
+    tradeoff = page.locator(".bottom-row .bk-Figure").first.bounding_box()
+    beside = tradeoff["y"] < table["y"] + table["height"]  # (wrapped under it on a narrow window)
+    assert not beside or table["x"] + table["width"] <= tradeoff["x"], (table, tradeoff)
+    page.locator("#diff-n-selected").first.scroll_into_view_if_needed()
+    seen.assert_visible(page, page.locator("#diff-n-selected").first)
+    page.close()
