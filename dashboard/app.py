@@ -92,7 +92,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         title="redclump: red clump explorer", sidebar_width=320, busy_indicator=None
     )
     comparison = Comparison(state)
-    card = StarCard(state, on_show=template.open_modal)
+    card = StarCard(state)
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
     views = view_tabs(state, cache, comparison, card, marks=lambda x, y: marked_overlay(link, x, y))
     command = pn.widgets.TextAreaInput(
@@ -196,11 +196,11 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         pn.Row(fmt, download, view_choice, png, table, figure_zip),
         samp_controls(link),
         command,
+        card.panel,  # floats over the view (position: fixed) once a star is clicked
         sizing_mode="stretch_both",  # as its views (Panel would otherwise override it, with a warning)
     )
     template.sidebar.extend(sidebar)
     template.main.append(main)
-    template.modal.append(card.panel)
     template.config.raw_css.append(PAGE_CSS)
     template.state = state  # for tests and notebooks
     template.scheduler = scheduler

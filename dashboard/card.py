@@ -10,6 +10,7 @@ the best match so far: the work is the stars within a few pixels' band of the cl
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import math
@@ -26,6 +27,7 @@ from redclump.core.selection import Cut
 from redclump.data.schema import BANDS, STATES, stored_components
 
 from .data import TRUE_STATE_COLUMN, AppData
+from .live import with_document_lock
 from .state import ExplorerState
 
 __all__ = [
@@ -293,6 +295,7 @@ class _CardPlots:
             x_axis_label="effective wavelength (µm)",
             y_axis_label="magnitude",
             toolbar_location=None,
+            css_classes=["card-sed"],
         )
         self.sed.y_range.flipped = True
         self.sed.scatter("wavelength", "mag", source=self.sed_source, size=6, color="black")
@@ -301,7 +304,9 @@ class _CardPlots:
         )
         self.mixtures = {}
         for prefix, label in (("dp", "ΔP (s)"), ("dnu", "Δν (µHz)")):
-            fig = figure(width=280, height=180, x_axis_label=label, toolbar_location=None)
+            fig = figure(
+                width=280, height=180, x_axis_label=label, toolbar_location=None, css_classes=[f"card-{prefix}"]
+            )
             fig.yaxis.visible = False
             source = ColumnDataSource({"x": [], "density": []})
             fig.line("x", "density", source=source, color="#0072B2", line_width=2)
@@ -330,6 +335,42 @@ class _CardPlots:
             fig.title.text = titles[prefix]
 
 
+#: The card's panel: fixed at the top right of the window, over the view's right side, scrolling
+#: if the window is too short for it.
+CARD_STYLES = {
+    "position": "fixed",
+    "top": "64px",
+    "right": "16px",
+    "z-index": "1000",
+    "background": "white",
+    "border": "1px solid #ccc",
+    "border-radius": "6px",
+    "box-shadow": "0 4px 16px rgba(0, 0, 0, 0.25)",
+    "padding": "4px 8px",
+    "max-height": "calc(100vh - 80px)",
+    "overflow-y": "auto",
+}
+
+
+@functools.cache
+def _escape_key() -> type:
+    """A Panel component counting the page's Esc key presses (made on first use: this module
+    imports Panel lazily, as the rest of the card does)."""
+    import panel as pn
+
+    class EscapeKey(pn.reactive.ReactiveHTML):
+        presses = param.Integer(default=0, doc="Esc key presses on the page so far")
+
+        _template = "<div></div>"
+        _scripts = {  # noqa: RUF012 (Panel's class-level declaration)
+            "render": (
+                "document.addEventListener('keydown', (event) => { if (event.key === 'Escape') data.presses += 1 })"
+            )
+        }
+
+    return EscapeKey
+
+
 class StarCard(param.Parameterized):
     """One session's card: the clicked star (``row``), and its panel.
 
@@ -344,10 +385,28 @@ class StarCard(param.Parameterized):
         super().__init__()
         self.state = state
         self.on_show = on_show
-        self.facts = pn.pane.HTML("Click a star on any view.", css_classes=["star-card"], min_width=300)
+        self.facts = pn.pane.HTML("Click a star on any view.", css_classes=["star-card"], width=330)
         self.plots = pn.Column(pn.Spacer(width=0, height=0))  # an empty layout makes Bokeh warn (W-1002)
         self._figures: _CardPlots | None = None
-        self.panel = pn.Column(pn.pane.HTML("<h3>Star</h3>"), pn.Row(self.facts, self.plots))
+        close = pn.widgets.Button(label="×", width=40, css_classes=["card-close"], description="Close (Esc)")
+        close.on_click(lambda _event: self.close())
+        self.escape = _escape_key()(width=0, height=0, margin=0)
+        self.escape.param.watch(lambda _event: self.close(), "presses")
+        # A panel floating over the right of the view, beside where the click was made, rather
+        # than the template's modal: that one covers the page and is opened by a script that
+        # leaves Bootstrap's fade class (opacity 0) on it.
+        self.panel = pn.Column(
+            pn.Row(pn.pane.HTML("<h3 style='margin: 4px 0'>Star</h3>"), pn.Spacer(), close),
+            pn.Row(self.facts, self.plots),
+            self.escape,
+            visible=False,
+            css_classes=["star-card-panel"],
+            styles=CARD_STYLES,
+        )
+
+    def close(self) -> None:
+        """Hide the card (the close button, Esc)."""
+        self.panel.visible = False
 
     def star(self) -> pd.DataFrame:
         """The card's star as a one-row frame (every catalogue column the app keeps)."""
@@ -364,10 +423,14 @@ class StarCard(param.Parameterized):
         ranges = hv.streams.RangeXY(source=view)
         size = hv.streams.PlotSize(source=view)
 
+        # The card sets Bokeh sources: it needs the document lock, which HoloViews' subscribers
+        # run without (see with_document_lock).
+        pick = with_document_lock(self.pick)
+
         def on_tap(x: float | None = None, y: float | None = None) -> None:
             if x is None or y is None:
                 return
-            self.pick(view_columns, (x, y), ranges.x_range, ranges.y_range, size.width, size.height, shows_all)
+            pick(view_columns, (x, y), ranges.x_range, ranges.y_range, size.width, size.height, shows_all)
 
         view_columns = (x, y)
         tap.add_subscriber(on_tap)
@@ -406,11 +469,18 @@ class StarCard(param.Parameterized):
         p_cut = facts["p_above_cut"]
         titles = {"dp": f"ΔP: P(RC) {_fmt(facts['p_rc'], 2)}, P(> cut) {_fmt(p_cut, 2)}", "dnu": "Δν mixture"}
         if self._figures is None:
+            # Filled before they join the page: a figure first drawn with no data has no ranges
+            # (Bokeh's console warnings "could not set initial ranges", and for the SED's log
+            # axis "could not determine minimum data value").
             self._figures = _CardPlots()
+            self._figures.update(star, cut, titles)
+            mixtures = self._figures.mixtures.values()
             self.plots.objects = [
                 pn.pane.Bokeh(self._figures.sed),
-                pn.Row(*(pn.pane.Bokeh(fig) for fig, _source, _span in self._figures.mixtures.values())),
+                pn.Row(*(pn.pane.Bokeh(fig) for fig, *_ in mixtures)),
             ]
-        self._figures.update(star, cut, titles)
+        else:
+            self._figures.update(star, cut, titles)
+        self.panel.visible = True
         if self.on_show is not None:
             self.on_show()

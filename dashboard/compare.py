@@ -127,6 +127,8 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
     import holoviews as hv
     import pandas as pd
 
+    from .live import with_document_lock
+
     state = comparison.state
 
     ranges, plot_size = hv.streams.RangeXY(), hv.streams.PlotSize()
@@ -160,7 +162,7 @@ def difference_overlay(comparison: Comparison, x: str, y: str, bounds: tuple[flo
     dmap = hv.DynamicMap(layer, streams=[hv.streams.Params(comparison, ["pinned", "difference", "b_changes"])])
     for stream in (ranges, plot_size):
         stream.source = dmap
-        stream.add_subscriber(lambda **_: comparison.view_changed())
+        stream.add_subscriber(with_document_lock(lambda **_: comparison.view_changed()))
     return dmap
 
 

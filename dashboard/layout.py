@@ -125,7 +125,9 @@ def bottom_row(state: ExplorerState, comparison: Comparison) -> pn.FlexBox:
     # A wrapping row: on a narrow window the plots move under the numbers rather than widening
     # the page.
     return pn.FlexBox(
-        pn.Column(numbers, sizing_mode="stretch_width", styles={"flex": "0 1 520px"}),
+        # At least as wide as the table's unbreakable numbers (A, B and B − A once pinned): the
+        # plots wrap under it rather than cover its last column.
+        pn.Column(numbers, sizing_mode="stretch_width", styles={"flex": "0 1 520px", "min-width": "min-content"}),
         titled("tradeoff", "completeness against contamination as ΔP min varies", pn.pane.Bokeh(tradeoff)),
         titled("kiel_map", "contamination of the cut across the Kiel diagram", pn.pane.Bokeh(kiel_map)),
         flex_wrap="wrap",

@@ -35,7 +35,7 @@ from bokeh.document import without_document_lock
 
 from .state import MEMO_SIZE, ExplorerState, Memo
 
-__all__ = ["CutScheduler", "LatestWins", "LiveImage", "executor"]
+__all__ = ["CutScheduler", "LatestWins", "LiveImage", "executor", "with_document_lock"]
 
 log = logging.getLogger("redclump")
 
@@ -271,6 +271,27 @@ class CutScheduler(LatestWins):
     ) -> None:
         self.state = state
         super().__init__(lambda values: partial(prepare, state.derive(**values)), apply, **params)
+
+
+def with_document_lock(function: Callable[..., None]) -> Callable[..., None]:
+    """``function``, called instead on the session's next tick, with its Bokeh document locked.
+
+    HoloViews runs stream subscribers (a tap, a box or lasso drawn) in a coroutine on the event
+    loop without the document lock. Panel objects cope (they schedule their own model updates),
+    but setting a Bokeh model there (a figure's data source, directly or through a param watcher)
+    raises "_pending_writes should be non-None when we have a document lock", inside a task whose
+    exception nobody reads: the star card stayed closed and its plots empty that way. Outside a
+    served page (tests, notebooks) ``function`` runs at once.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> None:
+        doc = _served_document()
+        if doc is None:
+            function(*args, **kwargs)
+        else:
+            doc.add_next_tick_callback(partial(function, *args, **kwargs))
+
+    return call
 
 
 def _served_document() -> Any:

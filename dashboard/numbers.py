@@ -56,6 +56,7 @@ NUMBERS_CSS = """
 table.numbers { border-collapse: collapse; font-size: 13px; width: 100%; }
 table.numbers th { text-align: left; white-space: nowrap; font-weight: normal; color: #444; padding: 2px 6px 2px 0; }
 table.numbers td { padding: 2px 6px; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.numbers td code { white-space: normal; overflow-wrap: anywhere; }
 table.numbers thead th { font-weight: bold; color: #000; }
 .help { display: inline-block; width: 1.2em; height: 1.2em; line-height: 1.2em; border-radius: 50%;
         background: #e3e7ee; color: #333; text-align: center; font-size: 11px; cursor: help; }

@@ -19,7 +19,7 @@ import pandas as pd
 import param
 
 from .data import DP_FLOOR, hammer_aitoff
-from .live import LiveImage
+from .live import LiveImage, with_document_lock
 from .region import Region, RegionError, compile_kernel
 from .state import COLOUR_COLUMNS, MEMO_SIZE, ExplorerState, Memo
 from .state import CUT_PARAMS as STATE_CUT_PARAMS
@@ -277,8 +277,9 @@ def density_view(state: ExplorerState, cache: SelectionCache, name: str) -> hv.D
         except RegionError as exc:  # e.g. a click with the lasso tool: keep the current region
             log.info("lasso ignored: %s", exc)
 
-    bounds.add_subscriber(on_bounds)
-    lasso.add_subscriber(on_lasso)
+    # (the region's watchers redraw Bokeh sources: they need the document lock)
+    bounds.add_subscriber(with_document_lock(on_bounds))
+    lasso.add_subscriber(with_document_lock(on_lasso))
     opts = dict(
         cmap=CMAP,
         colorbar=True,
@@ -464,13 +465,26 @@ def tradeoff_view(state: ExplorerState) -> Any:
     fig.add_layout(LabelSet(x="x", y="y", text="name", source=preset_source, y_offset=6, text_font_size="8pt"))
     fig.scatter("x", "y", source=current, color="red", size=10)
 
+    def fit_x_range() -> None:
+        # The curve, the presets and the current cut, with a margin: a fixed 0–0.8 left three
+        # quarters of the plot empty where the curve ends near 0.3.
+        shown = np.concatenate([curve.data["x"], preset_source.data["x"], current.data["x"]]).astype(float)
+        shown = shown[np.isfinite(shown)]
+        if len(shown) == 0:
+            return
+        lo, hi = float(shown.min()), float(shown.max())
+        margin = max(0.1 * (hi - lo), 0.02)
+        fig.x_range.update(start=max(0.0, lo - margin), end=min(1.0, hi + margin))
+
     def update_curve(*_: Any) -> None:
         values = state.tradeoff()
         curve.data = {"x": np.asarray(values["contamination"]), "y": np.asarray(values["completeness"])}
+        fit_x_range()
 
     def update_point(*_: Any) -> None:
         now = state.numbers()
         current.data = {"x": np.array([now["contamination"]]), "y": np.array([now["completeness"]])}
+        fit_x_range()
 
     # The curve does not depend on ΔP_min (it varies it), so a ΔP slider move only moves the point.
     state.param.watch(update_curve, [p for p in CUT_PARAMS if p != "dp_min"])

@@ -169,3 +169,79 @@ def samp_receiver(samp_hub: Any) -> Iterator[SampReceiver]:
     """A table-loading client (TOPCAT's part) registered with :func:`samp_hub`."""
     with SampReceiver() as receiver:
         yield receiver
+
+
+# ---- What a person sees: browser-test helpers --------------------------------------------------
+
+#: In the page: whether the element at the centre of ``el``'s box is ``el`` or inside it, walking
+#: up through shadow roots (Panel and Bokeh draw inside them), i.e. whether nothing covers it.
+_ON_TOP_JS = """(el) => {
+  const r = el.getBoundingClientRect();
+  const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+  let hit = document.elementFromPoint(cx, cy);
+  while (hit && hit.shadowRoot) {
+    const inner = hit.shadowRoot.elementFromPoint(cx, cy);
+    if (!inner || inner === hit) break;
+    hit = inner;
+  }
+  const top = hit;
+  for (let node = hit; node; node = node.parentNode || node.host) {
+    if (node === el) return null;
+  }
+  return top ? (top.tagName + '.' + top.className) : 'nothing';
+}"""
+
+
+class Seen:
+    """Assertions on what a person sees in a Playwright page, not on what the DOM holds."""
+
+    @staticmethod
+    def assert_visible(page: Any, locator: Any) -> dict[str, float]:
+        """``locator`` is shown: non-zero size, inside the viewport and not covered at its centre.
+        Returns its bounding box."""
+        assert locator.is_visible(), f"{locator} is not visible (hidden, or display: none)"
+        box = locator.bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0, f"{locator} has no size: {box}"
+        view = page.viewport_size
+        inside = (
+            box["x"] >= -1
+            and box["y"] >= -1
+            and box["x"] + box["width"] <= view["width"] + 1
+            and box["y"] + box["height"] <= view["height"] + 1
+        )
+        assert inside, f"{locator} at {box} is not inside the {view['width']}×{view['height']} viewport"
+        cover = locator.evaluate(_ON_TOP_JS)
+        assert cover is None, f"{locator} is covered at its centre by {cover}"
+        return box
+
+    @staticmethod
+    def assert_drawn(page: Any, locator: Any, *, colour: str | None = None, min_fraction: float = 0.002) -> float:
+        """``locator`` (a plot) has drawn pixels: at least ``min_fraction`` of its screenshot is
+        ``colour`` (hex, ±40 per channel), or, without ``colour``, differs from its most common
+        (background) colour. Returns that fraction."""
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        Seen.assert_visible(page, locator)
+        pixels = np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=np.int16)
+        flat = pixels.reshape(-1, 3)
+        if colour is None:
+            values, counts = np.unique(flat, axis=0, return_counts=True)
+            target = values[np.argmax(counts)]
+            drawn = np.abs(flat - target).max(axis=1) > 40
+        else:
+            target = np.array([int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)])
+            drawn = np.abs(flat - target).max(axis=1) <= 40
+        fraction = float(drawn.mean())
+        what = "non-background" if colour is None else colour
+        assert fraction >= min_fraction, f"{locator}: {fraction:.4f} of its pixels are {what} (< {min_fraction})"
+        return fraction
+
+
+@pytest.fixture(scope="session")
+def seen() -> type[Seen]:
+    """Browser-test assertions on what is shown: ``seen.assert_visible(page, locator)``,
+    ``seen.assert_drawn(page, locator)``."""
+    return Seen

@@ -78,10 +78,12 @@ def _draw_on_sky(page, tool: str, path: list[tuple[float, float]]) -> tuple[int,
 
 
 def _open(browser, url: str, **page_options):  # type: ignore[no-untyped-def]
-    """A new page on ``url``, once the numbers are shown; console errors collect in ``page.errors``."""
+    """A new page on ``url``, once the numbers are shown; console errors collect in ``page.errors``,
+    warnings in ``page.warnings``."""
     page = browser.new_page(**page_options)
-    page.errors = []
+    page.errors, page.warnings = [], []
     page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: page.warnings.append(msg.text) if msg.type == "warning" else None)
     page.goto(url, timeout=60_000)
     page.wait_for_selector("#n-selected", timeout=60_000)
     return page
@@ -274,9 +276,10 @@ _ACTIVE_FRAME_JS = """(point) => {
 }"""
 
 
-def _isolated_selected_star(workdir: Path, cut: Cut) -> pd.Series:
+def _isolated_selected_star(workdir: Path, cut: Cut, rank: int = 0) -> pd.Series:
     """The selected star farthest (on the sky map) from any other selected star, among the 100
-    highest-latitude ones: a click on it cannot land nearer another star."""
+    highest-latitude ones (the ``rank``-th farthest): a click on it cannot land nearer another
+    star."""
     import numpy as np
     from redclump.dashboard.data import hammer_aitoff
 
@@ -286,27 +289,50 @@ def _isolated_selected_star(workdir: Path, cut: Cut) -> pd.Series:
     x, y = hammer_aitoff(selected["l"].to_numpy(), selected["b"].to_numpy())
     top = np.argsort(-np.abs(selected["b"].to_numpy()))[:100]
     gaps = [np.sort(np.hypot(x - x[i], y - y[i]))[1] for i in top]
-    star = selected.iloc[top[int(np.argmax(gaps))]].copy()
-    star["sky_x"], star["sky_y"] = x[top[int(np.argmax(gaps))]], y[top[int(np.argmax(gaps))]]
+    chosen = top[int(np.argsort(gaps)[::-1][rank])]
+    star = selected.iloc[chosen].copy()
+    star["sky_x"], star["sky_y"] = x[chosen], y[chosen]
     return star
 
 
-def test_clicking_a_star_on_the_sky_shows_its_card(server, browser) -> None:  # type: ignore[no-untyped-def]
+def _click_star(page, star: pd.Series) -> None:  # type: ignore[no-untyped-def]
+    at = page.evaluate(_ACTIVE_FRAME_JS, [float(star["sky_x"]), float(star["sky_y"])])["at"]
+    page.mouse.click(*at)
+
+
+def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen) -> None:  # type: ignore[no-untyped-def]
+    """The card appears on screen beside the view with the star's facts and its SED and ΔP/Δν
+    mixture plots drawn; a click on another star replaces it; Esc closes it."""
     url, workdir = server
     star = _isolated_selected_star(workdir, Cut(dp_min=225, dnu_max=5.5))
     page = _open(browser, url, viewport={"width": 1600, "height": 1000})
     time.sleep(2)  # the sky's x range settles to the frame's shape
-    at = page.evaluate(_ACTIVE_FRAME_JS, [float(star["sky_x"]), float(star["sky_y"])])["at"]
-    page.mouse.click(*at)
-    shown = page.locator("#card-source-id").first
-    assert _until(lambda: shown.count() > 0 and shown.inner_text() == str(int(star["source_id"]))), (
-        f"card shows {shown.inner_text() if shown.count() else 'nothing'}, expected {int(star['source_id'])}"
-    )
+    _click_star(page, star)
+    card = page.locator(".star-card").first
+    assert _until(card.is_visible, timeout=15), "the card did not appear after a click on a star"
+    assert _until(lambda: page.locator("#card-source-id").first.inner_text() == str(int(star["source_id"])))
+    time.sleep(0.5)  # the plots' first paint
+    seen.assert_visible(page, card)
     assert page.locator("#card-g").first.inner_text() == f"{star['phot_g_mean_mag']:.3f}"
     assert page.locator("#card-teff").first.inner_text() == f"{star['teff_phot']:.0f}"
     assert page.locator("#card-true-state").first.inner_text() == str(star["true_state"])
     assert "selected" in page.locator("#card-verdict").first.inner_text()
+    seen.assert_drawn(page, page.locator(".card-sed").first, colour="#000000")  # the bands' points
+    for prefix in ("dp", "dnu"):  # the mixture's curve
+        seen.assert_drawn(page, page.locator(f".card-{prefix}").first, colour="#0072B2")
+
+    # Another star replaces it (the first star is kept aside: the sky's other isolated stars).
+    other = _isolated_selected_star(workdir, Cut(dp_min=225, dnu_max=5.5), rank=1)
+    page.keyboard.press("Escape")
+    assert _until(lambda: not card.is_visible(), timeout=5), "Esc did not close the card"
+    _click_star(page, other)
+    assert _until(
+        lambda: card.is_visible() and page.locator("#card-source-id").first.inner_text() == str(int(other["source_id"]))
+    ), "a click on another star did not show its card"
+    page.locator(".card-close button").first.click()
+    assert _until(lambda: not card.is_visible(), timeout=5), "the close button did not close the card"
     assert not page.errors, page.errors
+    assert not page.warnings, page.warnings
     page.close()
 
 
@@ -365,4 +391,30 @@ def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) 
         for selector in ("#completeness", ".bottom-row canvas"):
             box = page.locator(selector).first.bounding_box()
             assert box is not None and box["y"] + box["height"] <= height, (selector, box)
+    page.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
+def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """With A pinned and B = Tier 1, every numbers cell shows all its text (scroll width ≤ client
+    width) and the table does not run under the trade-off plot beside it."""
+    url, _ = server
+    width, height = size
+    page = _open(
+        browser,
+        f"{url}?pin=dp_min:225,dnu_max:5.5&dp_min=265&teff_min=4700",
+        viewport={"width": width, "height": height},
+    )
+    page.wait_for_selector("#diff-n-selected", timeout=30_000)
+    time.sleep(1)
+    cells = page.locator("table.numbers td").all()
+    assert len(cells) >= 20
+    clipped = [(c.inner_text(), c.evaluate("e => [e.scrollWidth, e.clientWidth]")) for c in cells]
+    assert not [c for c in clipped if c[1][0] > c[1][1]], clipped
+    table = page.locator("table.numbers").first.bounding_box()
+    tradeoff = page.locator(".bottom-row .bk-Figure").first.bounding_box()
+    beside = tradeoff["y"] < table["y"] + table["height"]  # (wrapped under it on a narrow window)
+    assert not beside or table["x"] + table["width"] <= tradeoff["x"], (table, tradeoff)
+    page.locator("#diff-n-selected").first.scroll_into_view_if_needed()
+    seen.assert_visible(page, page.locator("#diff-n-selected").first)
     page.close()

@@ -147,3 +147,21 @@ def test_doctests() -> None:
     from redclump.dashboard import card
 
     assert doctest.testmod(card, raise_on_error=False).failed == 0
+
+
+def test_the_card_opens_on_a_pick_and_closes_on_its_button_or_esc(data) -> None:  # type: ignore[no-untyped-def]
+    state = ExplorerState(data)
+    card = StarCard(state)
+    assert not card.panel.visible
+    rows = np.flatnonzero(state.mask())[:2]
+    for row in rows:
+        click = (float(data.catalogue["sky_x"][row]), float(data.catalogue["sky_y"][row]))
+        assert card.pick(("sky_x", "sky_y"), click, (-2.9, 2.9), (-1.45, 1.45), 4000, 2000, shows_all=False) == row
+        assert card.panel.visible and card.row == row  # a second star replaces the first
+    # The plots hold the star's data before they are drawn (a figure drawn empty warns).
+    assert len(card._figures.sed_source.data["mag"]) > 0
+    card.escape.presses += 1
+    assert not card.panel.visible
+    card.show(int(rows[0]))
+    card.close()
+    assert not card.panel.visible

@@ -98,3 +98,20 @@ def test_tradeoff_figure_follows_the_cut() -> None:
     state.dnu_max = 4.0  # another cut: the curve is recomputed
     np.testing.assert_array_equal(curve.data["x"], state.tradeoff()["contamination"])
     assert not np.array_equal(before, curve.data["x"], equal_nan=True)
+
+
+def test_tradeoff_x_range_is_the_curves_with_a_margin() -> None:
+    """Not a fixed 0–0.8: the curve, the presets and the current cut fill the plot's width."""
+    import bokeh.models
+    from redclump.dashboard.views import tradeoff_view
+
+    catalogue, scored = synthetic_frames(5000, 4000, seed=2)
+    state = ExplorerState(frames_to_app_data(catalogue, scored, source="tradeoff"))
+    fig = tradeoff_view(state)
+    shown = np.concatenate(
+        [np.asarray(r.data_source.data["x"], float) for r in fig.renderers if isinstance(r, bokeh.models.GlyphRenderer)]
+    )
+    shown = shown[np.isfinite(shown)]
+    start, end = fig.x_range.start, fig.x_range.end
+    assert start <= shown.min() and shown.max() <= end  # everything in view
+    assert end - start <= 1.5 * (shown.max() - shown.min()) + 0.05  # and little empty space
