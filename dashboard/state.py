@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import param
+from redclump.core import cells as cells_module
 from redclump.core import estimates, metrics
 from redclump.core.selection import CUT_TERMS, PRESETS, Cut, CutTerm, cut_class
 
@@ -297,8 +298,8 @@ class ExplorerState(CutSliders):
             # The parent histogram knows no drawn region: scale each cell's parent by the share
             # of its candidates (in the cut's position terms) that the region keeps.
             domain = estimates.domain_cut(cut).mask(self.data.catalogue)
-            inside = np.bincount(cells[domain & region & (cells >= 0)], minlength=estimates.N_MIX_CELLS)
-            total = np.bincount(cells[domain & (cells >= 0)], minlength=estimates.N_MIX_CELLS)
+            inside = np.bincount(cells[domain & region & (cells >= 0)], minlength=cells_module.N_MIX_CELLS)
+            total = np.bincount(cells[domain & (cells >= 0)], minlength=cells_module.N_MIX_CELLS)
             with np.errstate(invalid="ignore", divide="ignore"):
                 scale = np.where(total > 0, inside / np.maximum(total, 1), 0.0)
         result = calibration.estimate(cut, cells[mask], parent_scale=scale)

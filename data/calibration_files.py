@@ -1,7 +1,7 @@
 """The files behind the catalogue estimates, ``workdir/estimates/`` (written by
 :mod:`redclump.estimation`, read by `select`, `report` and the app): ``twins.parquet`` (the
 degraded twins' predictions and classes) and ``cells.npz`` (the parent histogram, each mix cell's
-RC share and its draws, the truth set's range), with a ``_manifest.json``.
+class mix and its bootstrap replicates, the truth set's range and the class names), with a ``_manifest.json``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def write_calibration(
     workdir: Path,
     twins: pd.DataFrame,
     arrays: dict[str, np.ndarray],
-    truth_range: dict[str, float],
+    meta: dict[str, Any],
     manifest: dict[str, Any],
 ) -> None:
     """Write the folder under a temporary name and move it into place whole."""
@@ -46,7 +46,7 @@ def write_calibration(
     tmp.mkdir()
     try:
         twins.to_parquet(tmp / "twins.parquet", index=False)
-        np.savez_compressed(tmp / "cells.npz", truth_range=json.dumps(truth_range), **arrays)
+        np.savez_compressed(tmp / "cells.npz", meta=json.dumps(meta), **arrays)
         (tmp / "_manifest.json").write_text(json.dumps(manifest, indent=2))
         atomic.replace_dir(tmp, workdir / ESTIMATES_DIR)
     except BaseException:
@@ -55,8 +55,8 @@ def write_calibration(
 
 
 def read_calibration(workdir: Path) -> dict[str, Any] | None:
-    """``twins``, ``parent``, ``share``, ``share_draws`` and ``truth_range`` from
-    ``workdir/estimates/``; None when it has not been built."""
+    """``twins``, ``parent``, ``shares``, ``share_draws``, ``truth_range`` and
+    ``class_names`` from ``workdir/estimates/``; None when it has not been built."""
     folder = Path(workdir) / ESTIMATES_DIR
     if not (folder / "_manifest.json").exists():
         return None
@@ -66,9 +66,9 @@ def read_calibration(workdir: Path) -> dict[str, Any] | None:
             return {
                 "twins": twins,
                 "parent": cells["parent"].astype(np.int64),
-                "share": cells["share"].astype(np.float64),
+                "shares": cells["shares"].astype(np.float64),
                 "share_draws": cells["share_draws"].astype(np.float64),
-                "truth_range": json.loads(str(cells["truth_range"])),
+                **json.loads(str(cells["meta"])),
             }
     except (OSError, KeyError, ValueError) as exc:
         msg = f"cannot read the estimate files in {folder}: {exc}; run `redclump infer --force`"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from redclump.core import estimates, metrics
+from redclump.core import cells, estimates, metrics
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
 
 from . import estimation
@@ -80,7 +80,7 @@ def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> l
     names = pd.read_parquet(catalogue_dir / sorted(p.name for p in catalogue_dir.glob("*.parquet"))[0]).columns
     truth_column = ["true_state"] if "true_state" in names else []
     catalogue = pd.read_parquet(catalogue_dir, columns=[*columns, *truth_column])
-    cells = estimates.frame_cells(catalogue)
+    star_cells = cells.frame_cells(catalogue)
     test, test_is_rc = metrics.test_split_truth(pd.read_parquet(workdir / "truthset_scored.parquet"))
     true_rc = (catalogue["true_state"].astype(str) == "RC").to_numpy() if truth_column else None
     rows = []
@@ -88,7 +88,7 @@ def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> l
         for by, lo, hi in _bins():
             binned = _in_bin(cut, by, lo, hi)
             selected = binned.mask(catalogue)
-            estimate = calibration.estimate(binned, cells[selected])
+            estimate = calibration.estimate(binned, star_cells[selected])
             bin_only = _in_bin(Cut(), by, lo, hi)
             in_test_bin = bin_only.mask(test)
             test_stats = metrics.selection_metrics(binned.mask(test)[in_test_bin], test_is_rc[in_test_bin])
@@ -169,18 +169,19 @@ def catalogue_tables(rows: list[dict[str, Any]]) -> str:
                 if r["by"] == "all"
                 else (f"G {r['lo']:g}–{r['hi']:g}" if r["by"] == "G" else f"{r['lo']:g}–{r['hi']:g} kpc")
             )
-            cells = [
+            row_cells = [
                 label,
                 f"{r['n_selected']:,}",
                 _pct(r["contamination"], r["contamination_lo"], r["contamination_hi"]),
                 _pct(r["test_contamination"]),
             ]
             if has_truth:
-                cells.append(_pct(r["true_contamination"]))
-            cells += [_pct(r["completeness"], r["completeness_lo"], r["completeness_hi"]), _pct(r["test_completeness"])]
+                row_cells.append(_pct(r["true_contamination"]))
+            row_cells.append(_pct(r["completeness"], r["completeness_lo"], r["completeness_hi"]))
+            row_cells.append(_pct(r["test_completeness"]))
             if has_truth:
-                cells.append(_pct(r["true_completeness"]))
-            cells.append(_pct(r["outside_truth"]))
-            out.append("| " + " | ".join(cells) + " |")
+                row_cells.append(_pct(r["true_completeness"]))
+            row_cells.append(_pct(r["outside_truth"]))
+            out.append("| " + " | ".join(row_cells) + " |")
         out.append("")
     return "\n".join(out)

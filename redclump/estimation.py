@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from redclump.core import estimates, metrics
-from redclump.core.selection import Cut
+from redclump.core import cells, estimates, metrics
 from redclump.data import calibration_files
 from redclump.data.calibration_files import ESTIMATES_DIR
 from redclump.data.calibration_files import CalibrationFileError as EstimationError
@@ -33,7 +32,9 @@ TWINS_PER_STAR = 8
 #: Spectroscopic log g above which an unlabelled truth-set star is a dwarf, so not RC (the
 #: paper's giant limit, core.inference.GIANT_LOGG_MAX).
 DWARF_LOGG_MIN = 3.5
-CELL_COLUMNS = ["phot_g_mean_mag", "a_w1", "b", "dist", "dp_phot"]
+CELL_COLUMNS = ["phot_g_mean_mag", "a_w1", "b", "dist", "l", "dp_phot", "dnu_phot", "teff_phot"]
+#: Bootstrap replicates of the class mix behind the intervals (each one EM run).
+BOOTSTRAP = 8
 
 
 def _digest(path: Path) -> str:
@@ -42,38 +43,61 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
-def twin_sources(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The test split's stars that have a class: seismic giants (RC if ``class == "RC"``) and
-    unlabelled dwarfs (spectroscopic log g ≥ 3.5, not RC)."""
+def twin_sources(scored: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The test split's stars that have a class, with ``twin_label``: the seismic giants' class
+    (``RC``, ``RGB``, ``2CL``, …) and ``dwarf`` for unlabelled stars with spectroscopic log g ≥
+    3.5 (not RC); and the class names, RC first."""
     test = scored[scored["split"].astype(str) == "test"]
     seismic = test["class"].notna().to_numpy()
     dwarf = ~seismic & (test["logg"].to_numpy(np.float64) >= DWARF_LOGG_MIN)
     chosen = test[seismic | dwarf].reset_index(drop=True)
-    is_rc = (chosen["class"].astype(str) == "RC").to_numpy()
-    return chosen, is_rc
+    labels = np.where(chosen["class"].notna(), chosen["class"].astype(object), "dwarf").astype(str)
+    names = ["RC", *sorted(str(label) for label in set(labels) - {"RC"})]
+    index = {name: i for i, name in enumerate(names)}
+    chosen = chosen.assign(twin_class=np.array([index[label] for label in labels], dtype=np.int64))
+    return chosen, names
 
 
-def _scan_catalogue(catalogue_dir: Path) -> tuple[estimates.ParentHistogram, np.ndarray, pd.DataFrame]:
-    """The parent histogram, each reference cut's selected count per mix cell, and a 1-in-10
+def _scan_catalogue(catalogue_dir: Path) -> tuple[cells.ParentHistogram, np.ndarray, pd.DataFrame]:
+    """The parent histogram, the catalogue's counts per mix cell and feature bin, and a 1-in-10
     sample of (G, a_w1, l, b) for the twins' targets; one pass over the catalogue."""
-    hist = estimates.ParentHistogram.empty()
-    selected = np.zeros((len(estimates.REFERENCE_DP_MIN), estimates.N_MIX_CELLS))
+    hist = cells.ParentHistogram.empty()
+    features = np.zeros(cells.N_MIX_CELLS * cells.N_FEATURE_BINS)
     targets = []
     rng = np.random.default_rng(0)
     for path in sorted(catalogue_dir.glob("*.parquet")):
-        part = pq.read_table(path, columns=[*CELL_COLUMNS, "l"]).to_pandas()
-        g, a_w1, b = (part[c].to_numpy(np.float64) for c in ("phot_g_mean_mag", "a_w1", "b"))
-        hist.add(g, a_w1, b, part["dist"].to_numpy(np.float64))
-        cells = estimates.mix_cell(g, a_w1, part["dist"].to_numpy(np.float64), b)
-        dp = part["dp_phot"].to_numpy(np.float64)
-        for i, t in enumerate(estimates.REFERENCE_DP_MIN):
-            keep = (cells >= 0) & (dp > t)
-            selected[i] += np.bincount(cells[keep], minlength=estimates.N_MIX_CELLS)
+        part = pq.read_table(path, columns=CELL_COLUMNS).to_pandas()
+        hist.add(*(part[c].to_numpy(np.float64) for c in ("phot_g_mean_mag", "a_w1", "b", "dist")))
+        mix = cells.frame_cells(part)
+        feature = cells.feature_bin(part)
+        ok = (mix >= 0) & (feature >= 0)
+        features += np.bincount(mix[ok] * cells.N_FEATURE_BINS + feature[ok], minlength=features.size)
         pick = rng.random(len(part)) < 0.1
         targets.append(part.loc[pick, ["phot_g_mean_mag", "a_w1", "l", "b"]])
     target_frame = pd.concat(targets, ignore_index=True)
     target_frame = target_frame[np.isfinite(target_frame[["phot_g_mean_mag", "a_w1"]]).all(axis=1)]
-    return hist, selected, target_frame.reset_index(drop=True)
+    return hist, features.reshape(cells.N_MIX_CELLS, cells.N_FEATURE_BINS), target_frame.reset_index(drop=True)
+
+
+def _shares(
+    table: pd.DataFrame, truth_rows: np.ndarray, counts: np.ndarray, n_classes: int, *, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The class mix per mix cell, and :data:`BOOTSTRAP` replicates of it from the twins
+    re-weighted by Poisson(1) counts per truth-set star (the twins of one star move together)."""
+    in_catalogue = table["giant"].to_numpy(bool)
+    twin_cells = cells.rate_cell(*(table[c].to_numpy(np.float64) for c in ("phot_g_mean_mag", "a_w1", "dist")))
+    twin_cells = np.where(in_catalogue, twin_cells, -1)
+    classes = table["twin_class"].to_numpy(np.int64)
+    features = cells.feature_bin(table)
+    likelihoods = estimates.class_likelihoods(classes, twin_cells, features, n_classes)
+    shares = estimates.class_shares(counts, likelihoods)
+    rng = np.random.default_rng(seed)
+    replicates = []
+    for _ in range(BOOTSTRAP):
+        weights = rng.poisson(1.0, truth_rows.max() + 1)[truth_rows]
+        like = estimates.class_likelihoods(classes, twin_cells, features, n_classes, weights=weights)
+        replicates.append(estimates.class_shares(counts, like, start=shares, max_iterations=300))
+    return shares, np.array(replicates)
 
 
 def build_calibration(
@@ -92,7 +116,7 @@ def build_calibration(
         "scored": [scored_path.stat().st_size, scored_path.stat().st_mtime_ns] if scored_path.exists() else None,
         "seed": seed,
         "per_star": per_star,
-        "version": 2,
+        "version": 3,
     }
     manifest = calibration_files.read_manifest(workdir)
     if not force and manifest is not None and manifest.get("settings") == settings:
@@ -100,28 +124,13 @@ def build_calibration(
         return manifest["summary"]
     start = time.perf_counter()
     scored = pd.read_parquet(scored_path)
-    hist, reference_selected, targets = _scan_catalogue(catalogue_dir)
-    sources, is_rc = twin_sources(scored)
-    sources = sources.assign(is_rc=is_rc)
+    hist, counts, targets = _scan_catalogue(catalogue_dir)
+    sources, class_names = twin_sources(scored)
     twins = draw_twins(sources, targets, per_star=per_star, seed=seed)
     predicted = predict_catalogue(models, twins, giants_only=False, source="degraded twins")
-    predicted["is_rc"] = twins["is_rc"].to_numpy(bool)
+    predicted["twin_class"] = twins["twin_class"].to_numpy(np.int64)
     table = predicted[list(estimates.TWIN_COLUMNS)].copy()
-    rng = np.random.default_rng(seed)
-    tpr, fpr, t_draws, f_draws = [], [], [], []
-    for t in estimates.REFERENCE_DP_MIN:
-        rates = estimates.twin_rates(table, Cut(dp_min=t))
-        tpr.append(rates.tpr)
-        fpr.append(rates.fpr)
-        td, fd = rates.draws(rng)
-        t_draws.append(td)
-        f_draws.append(fd)
-    parent_all = hist.parent()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.where(parent_all > 0, reference_selected / np.maximum(parent_all, 1), np.nan)
-    share, share_draws = estimates.reference_shares(
-        q, np.array(tpr), np.array(fpr), np.array(t_draws), np.array(f_draws)
-    )
+    shares, share_draws = _shares(table, twins["truth_row"].to_numpy(), counts, len(class_names), seed=seed)
     test, _ = metrics.test_split_truth(scored)
     truth_range = {
         "g": float(np.nanpercentile(test["phot_g_mean_mag"], 99)),
@@ -132,13 +141,18 @@ def build_calibration(
         "twins": len(table),
         "twins_in_catalogue": int(table["giant"].sum()),
         "truth_stars": len(sources),
+        "classes": class_names,
         "seconds": time.perf_counter() - start,
     }
     calibration_files.write_calibration(
         workdir,
         table,
-        {"parent": hist.counts.astype(np.int32), "share": share, "share_draws": share_draws.astype(np.float32)},
-        truth_range,
+        {
+            "parent": hist.counts.astype(np.int32),
+            "shares": shares,
+            "share_draws": share_draws.astype(np.float32),
+        },
+        {"truth_range": truth_range, "class_names": class_names},
         {"settings": settings, "summary": summary},
     )
     return summary

@@ -656,12 +656,12 @@ def _catalogue_estimate_meta(workdir: Path, cut: Cut, chosen: pd.DataFrame) -> d
     """The selection's contamination and completeness over the selected catalogue stars
     (docs/estimates.md), or nothing when the calibration has not been built."""
     from redclump import estimation
-    from redclump.core import estimates
+    from redclump.core import cells
 
     calibration = estimation.load_calibration(workdir)
     if calibration is None or not {"a_w1", "dist"} <= set(chosen.columns):
         return {}
-    result = calibration.estimate(cut, estimates.frame_cells(chosen))
+    result = calibration.estimate(cut, cells.frame_cells(chosen))
     beyond = calibration.outside_truth(chosen["phot_g_mean_mag"], chosen["a_w1"], chosen["dist"])
     meta = {f"catalogue_{key}": result[key] for key in ESTIMATE_KEYS}
     meta["catalogue_beyond_truth"] = float(np.mean(beyond))
