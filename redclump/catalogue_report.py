@@ -22,7 +22,7 @@ from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
 
 from . import estimation
 
-__all__ = ["DIST_BINS", "G_BINS", "SAMPLES", "catalogue_rows", "catalogue_tables", "write_json"]
+__all__ = ["DIST_BINS", "G_BINS", "SAMPLES", "catalogue_rows", "catalogue_tables", "truth_scores", "write_json"]
 
 #: The samples of the tables: the paper's two tiers, its high-latitude sample, and P(RC) ≥ 0.5.
 SAMPLES: dict[str, Cut] = {
@@ -141,6 +141,59 @@ def _pct(value: float, lo: float | None = None, hi: float | None = None) -> str:
     return f"{100 * value:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
+#: The bins the scores judge: enough selected stars for the truth to be sharp, and inside
+#: G ≤ 19 and 20 kpc (issue #18's targets).
+SCORED_MIN_SELECTED = 2000
+
+
+def truth_scores(rows: list[dict[str, Any]], samples: tuple[str, ...] = ("tier1", "tier2")) -> dict[str, Any]:
+    """On a mock, how the estimate fares against the truth over the scored bins (G and distance
+    bins of ``samples`` with ≥ 2,000 selected stars, G ≤ 19, distance ≤ 20 kpc): the largest
+    misses, how many bins are within 3 points (contamination) and 5 points (completeness), how
+    often the 68 % intervals cover the truth, and their median width."""
+    scored = [
+        r
+        for r in rows
+        if r["sample"] in samples
+        and r["by"] in ("G", "dist")
+        and r["n_selected"] >= SCORED_MIN_SELECTED
+        and (r["hi"] <= 19 if r["by"] == "G" else r["hi"] <= 20)
+        and "true_contamination" in r
+    ]
+    out: dict[str, Any] = {"bins": len(scored)}
+    for key, limit in (("contamination", 0.03), ("completeness", 0.05)):
+        errors = np.array([r[key] - r[f"true_{key}"] for r in scored])
+        covered = [r[f"{key}_lo"] <= r[f"true_{key}"] <= r[f"{key}_hi"] for r in scored]
+        widths = [r[f"{key}_hi"] - r[f"{key}_lo"] for r in scored]
+        out[key] = {
+            "within": int(np.sum(np.abs(errors) <= limit)),
+            "limit": limit,
+            "largest_miss": float(errors[np.argmax(np.abs(errors))]) if len(errors) else math.nan,
+            "covered": int(np.sum(covered)),
+            "median_width": float(np.median(widths)) if widths else math.nan,
+        }
+    return out
+
+
+def _scores_lines(rows: list[dict[str, Any]]) -> list[str]:
+    scores = truth_scores(rows)
+    if not scores["bins"]:
+        return []
+    lines = [
+        f"Against the mock's truth, over the {scores['bins']} Tier 1 and Tier 2 bins with ≥ "
+        f"{SCORED_MIN_SELECTED:,} selected stars, G ≤ 19 and distance ≤ 20 kpc:",
+        "",
+    ]
+    for key in ("contamination", "completeness"):
+        s = scores[key]
+        lines.append(
+            f"- {key}: {s['within']} of {scores['bins']} within ±{100 * s['limit']:.0f} points (largest miss "
+            f"{100 * s['largest_miss']:+.1f}); the 68 % interval covers the truth in {s['covered']}; "
+            f"median width {100 * s['median_width']:.1f} points."
+        )
+    return [*lines, ""]
+
+
 def catalogue_tables(rows: list[dict[str, Any]]) -> str:
     """Markdown tables, one per sample, of :func:`catalogue_rows`."""
     has_truth = any("true_contamination" in r for r in rows)
@@ -155,6 +208,7 @@ def catalogue_tables(rows: list[dict[str, Any]]) -> str:
         "|b| limit). *beyond truth*: the share of the selected stars beyond the truth set's 99th "
         "percentile of G, extinction or RC distance.",
         "",
+        *_scores_lines(rows),
     ]
     for sample in dict.fromkeys(r["sample"] for r in rows):
         out += [f"**{sample}**", ""]
