@@ -65,7 +65,7 @@ def _move_slider(page, name: str, target: float) -> None:  # type: ignore[no-unt
     assert float(handle.get_attribute("aria-valuenow") or 0) == pytest.approx(target)
 
 
-def test_g_max_and_distance_min_sliders_change_the_visible_count_and_the_link(server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_g_max_and_distance_min_sliders_change_the_visible_count_and_the_link(server, browser, seen) -> None:  # type: ignore[no-untyped-def]
     url, workdir = server
     candidates = _candidates(workdir)
     loose = candidates[LOOSE.mask(candidates)]
@@ -97,4 +97,11 @@ def test_g_max_and_distance_min_sliders_change_the_visible_count_and_the_link(se
     for key, value in (("g_max", g_max), ("dist_min", dist_min)):
         found = re.search(rf"[?&]{key}=([0-9.]+)", link())
         assert found and float(found.group(1)) == pytest.approx(value), link()
+    # The numbers describe the selected catalogue stars too, and say how much of them lies beyond
+    # the truth set's reach.
+    for ident in ("#contamination-cat", "#completeness-cat", "#coverage"):
+        seen.assert_visible(page, page.locator(ident).first)
+    assert re.search(r"\d+\.\d% \[", page.locator("#completeness-cat").first.inner_text())
+    coverage = page.locator("#coverage").first.inner_text()
+    assert re.search(r"^\d+% of the selected stars lie beyond the truth set's range", coverage), coverage
     page.close()
