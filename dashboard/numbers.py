@@ -136,7 +136,7 @@ def coverage_line(catalogue: dict[str, Any]) -> str:
     return (
         f"<div class='note' id='coverage'>{100 * share:.0f}% of the selected stars lie beyond the truth set's "
         "range in G, extinction or distance; for them the catalogue estimate rests on degraded twins "
-        "and the catalogue's RC share alone.</div>"
+        "and the catalogue's class mix alone.</div>"
     )
 
 

@@ -221,10 +221,17 @@ class ExplorerState(CutSliders):
 
         def compute() -> np.ndarray:
             keep = self.cut().mask(self.data.catalogue)
-            region = self._region_mask(self.data.catalogue)
+            region = self._catalogue_region()
             return keep if region is None else keep & region
 
         return self._masks.get(("catalogue", self._key()), compute)
+
+    def _catalogue_region(self) -> np.ndarray | None:
+        """The drawn region's mask over the candidates, computed once per region (the selection
+        and the catalogue estimate's parent both need it)."""
+        if self.region is None:
+            return None
+        return self._masks.get(("region", self.region), lambda: self._region_mask(self.data.catalogue))
 
     @param.depends(*CUT_PARAMS)
     def test_mask(self) -> np.ndarray:
@@ -293,7 +300,7 @@ class ExplorerState(CutSliders):
         cut = self.cut()
         cells = self.data.estimate_cells
         scale = None
-        region = self._region_mask(self.data.catalogue)
+        region = self._catalogue_region()
         if region is not None:
             # The parent histogram knows no drawn region: scale each cell's parent by the share
             # of its candidates (in the cut's position terms) that the region keeps.

@@ -225,6 +225,56 @@ def test_page_update_server_side(built_workdir: Path) -> None:
     RESULTS.append("")
 
 
+def test_catalogue_estimate(built_workdir: Path) -> None:
+    """The catalogue-level estimate (docs/estimates.md) on the built catalogue: what a slider step
+    adds (the cut on the twins, the per-cell sums), what a G step adds (the parent histogram
+    summed over a new domain), and what the build step costs beside inference."""
+    import json
+
+    from redclump.core import cells
+    from redclump.core.selection import TIER2
+
+    from redclump import estimation
+
+    calibration = estimation.load_calibration(built_workdir)
+    if calibration is None:
+        pytest.skip(f"no estimate calibration in {built_workdir}: run `redclump infer`")
+    columns = ["phot_g_mean_mag", "a_w1", "b", "dist", "dp_phot", "dnu_phot"]
+    candidates = pd.read_parquet(built_workdir / "catalogue", columns=columns, filters=[("dp_phot", ">", 150.0)])
+    star_cells = cells.frame_cells(candidates)
+    steps, g_steps = [], []
+    for i in range(25):
+        cut = TIER2.replace(dp_min=226.0 + i)
+        mask = cut.mask(candidates)
+        start = time.perf_counter()
+        calibration.estimate(cut, star_cells[mask])
+        steps.append(time.perf_counter() - start)
+        cut = TIER2.replace(g_max=16.0 + 0.1 * i)
+        mask = cut.mask(candidates)
+        start = time.perf_counter()
+        calibration.estimate(cut, star_cells[mask])
+        g_steps.append(time.perf_counter() - start)
+    built = json.loads((built_workdir / "estimates" / "_manifest.json").read_text())["summary"]
+    inferred = json.loads((built_workdir / "catalogue" / "_manifest.json").read_text())["summary"]
+    RESULTS.append(
+        f"| catalogue estimate ({len(calibration.twins):,} twins, {len(candidates):,} candidates) | p50 ms | p95 ms |"
+    )
+    RESULTS.append("|---|---|---|")
+    RESULTS.append(
+        f"| ΔP slider step → estimate with intervals | {1e3 * np.median(steps[5:]):.0f} "
+        f"| {1e3 * np.percentile(steps[5:], 95):.0f} |"
+    )
+    RESULTS.append(
+        f"| G slider step (new domain: parent histogram summed) | {1e3 * np.median(g_steps[5:]):.0f} "
+        f"| {1e3 * np.percentile(g_steps[5:], 95):.0f} |"
+    )
+    RESULTS.append(
+        f"| build step: twins, their inference, the class mix (s) | {built['seconds']:.1f} | "
+        f"inference of the catalogue in the same build: {inferred['seconds']:.1f} s |"
+    )
+    RESULTS.append("")
+
+
 def test_star_card_lookup(built_workdir: Path) -> None:
     """A click on a view → the nearest shown star found on the server (and its card filled), on
     the built catalogue (REDCLUMP_BENCH_WORKDIR): 200 clicks near random stars of each view, at
