@@ -132,7 +132,7 @@ class ParentHistogram:
     under- and overflow bins in G and distance; sums over boxes of it give any domain's parent
     counts per mix cell."""
 
-    counts: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.integer]
 
     @classmethod
     def empty(cls) -> ParentHistogram:

@@ -376,15 +376,16 @@ class Calibration:
         )
 
     def __post_init__(self) -> None:
-        # Only twins in the catalogue count, and a slider step reads their columns as arrays.
+        # Only twins in the catalogue count, and a slider step reads their columns as arrays:
+        # the table is kept as those arrays alone (a server holds one calibration per process).
         in_catalogue = np.asarray(self.twins["giant"], dtype=bool)
-        self._columns = {c: np.asarray(self.twins[c])[in_catalogue] for c in TWIN_COLUMNS}
-        self._cells = _twin_cells(self._columns)
+        self.twins = {c: np.asarray(self.twins[c])[in_catalogue] for c in TWIN_COLUMNS}
+        self._cells = _twin_cells(self.twins)
         self._parents: dict[tuple[Any, ...], FloatArray] = {}
 
     def rates(self, cut: Any) -> ClassRates:
         """A cut's twin rates per class and rate cell."""
-        return twin_rates(self._columns, cut, len(self.class_names), cells=self._cells)
+        return twin_rates(self.twins, cut, len(self.class_names), cells=self._cells)
 
     def parent_counts(self, cut: Any) -> FloatArray:
         """Catalogue stars per mix cell inside the cut's position terms (the last few domains

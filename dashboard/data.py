@@ -116,7 +116,7 @@ class AppData:
 
     def __post_init__(self) -> None:
         if self.calibration is not None and {"a_w1", "dist"} <= set(self.catalogue.columns):
-            self.estimate_cells = cells.frame_cells(self.catalogue)
+            self.estimate_cells = cells.frame_cells(self.catalogue).astype(np.int16)
             self.outside_truth = self.calibration.outside_truth(
                 self.catalogue["phot_g_mean_mag"].to_numpy(),
                 self.catalogue["a_w1"].to_numpy(),

@@ -65,7 +65,7 @@ def read_calibration(workdir: Path) -> dict[str, Any] | None:
         with np.load(folder / "cells.npz") as cells:
             return {
                 "twins": twins,
-                "parent": cells["parent"].astype(np.int64),
+                "parent": cells["parent"],
                 "shares": cells["shares"].astype(np.float64),
                 "share_draws": cells["share_draws"].astype(np.float64),
                 **json.loads(str(cells["meta"])),
