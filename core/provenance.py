@@ -26,8 +26,8 @@ __all__ = [
     "N_BOOT",
     "SEED",
     "STRATA_COLUMNS",
-    "selection_provenance",
     "selection_numbers",
+    "selection_provenance",
 ]
 
 #: Bootstrap draws and seed of the reweighted contamination in every written sample (the app's
