@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from redclump.core import cells, estimates, metrics
 from redclump.data import calibration_files
+from redclump.data.manifests import catalogue_identity
 from redclump.data.schema import BANDS, STATES
 
 __all__ = [
@@ -104,6 +105,9 @@ class AppData:
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: What the catalogue-level estimate needs (docs/estimates.md); None when not built.
     calibration: estimates.Calibration | None = None
+    #: SHA-256 of the catalogue's manifest (:mod:`redclump.data.manifests`); empty for frames
+    #: given directly, which have none.
+    manifest_sha256: str = ""
     #: Candidates beyond 10 and 20 kpc (empty without distances), for the numbers of every cut.
     far: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
     #: Each candidate's mix cell and whether it lies beyond the truth set's range (with a
@@ -387,8 +391,10 @@ def load_app_data(workdir: str) -> AppData:
     if parts is None:
         log.warning("no estimate calibration in %s: catalogue-level numbers are unavailable", path)
     calibration = None if parts is None else estimates.Calibration.from_parts(parts)
-    data = frames_to_app_data(catalogue, scored, source=str(catalogue_dir), calibration=calibration)
+    identity = catalogue_identity(catalogue_dir)
+    data = frames_to_app_data(catalogue, scored, source=identity.path, calibration=calibration)
     data.n_catalogue_total = n_total
+    data.manifest_sha256 = identity.manifest_sha256
     log.info(
         "loaded %s candidates (ΔP_phot > %g s) of %s catalogue stars",
         f"{len(data.catalogue):,}",

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-import redclump
+from redclump.core import provenance
 
 from .data import STRATUM_COLUMN
 from .state import ExplorerState
@@ -21,17 +20,6 @@ __all__ = ["EXPORT_SUFFIXES", "export_bytes", "selected_rows", "selection_meta",
 
 #: The file formats the app offers, in the order shown.
 EXPORT_SUFFIXES: tuple[str, ...] = (".parquet", ".fits", ".vot", ".ecsv", ".csv")
-#: Metric keys of :meth:`ExplorerState.numbers` carried into the metadata.
-_METRICS = (
-    "contamination",
-    "contamination_lo",
-    "contamination_hi",
-    "completeness",
-    "completeness_lo",
-    "completeness_hi",
-)
-
-
 def selected_rows(state: ExplorerState) -> pd.DataFrame:
     """The selected candidates (cut and drawn region), with the app's columns; the projected sky
     coordinates stay (a drawn sky region is defined in them), the internal stratum column goes."""
@@ -41,23 +29,26 @@ def selected_rows(state: ExplorerState) -> pd.DataFrame:
 
 
 def selection_meta(state: ExplorerState) -> dict[str, Any]:
-    """The selection's provenance: cut text, drawn region (text and JSON), row count, metrics on
-    the truth set's test split (plain and reweighted), software and catalogue."""
-    numbers = state.numbers()
-    reweighted = numbers["reweighted"]
-    return {
-        "cut": state.cut().text(),
-        "region": state.region_text(),
-        "region_json": "" if state.region is None else state.region.to_json(),
-        "n_rows": int(numbers["n_catalogue"]),
-        "software": f"redclump {redclump.__version__}",
-        "catalogue": state.data.source,
-        **{key: float(numbers[key]) for key in _METRICS},
-        "contamination_reweighted": float(reweighted["contamination"]),
-        "contamination_reweighted_lo": float(reweighted["lo"]),
-        "contamination_reweighted_hi": float(reweighted["hi"]),
-        "metrics_on": "truth-set test split, Wilson 68% intervals; reweighted: bootstrap",
-    }
+    """The selection's provenance, as ``redclump select`` writes it
+    (:func:`redclump.core.provenance.selection_provenance`): cut text, drawn region (text and
+    JSON), row count, metrics on the truth set's test split (plain and reweighted, with the same
+    bootstrap as ``select``, not the app's quicker live one), software, the catalogue and its
+    manifest's digest, and the catalogue-level estimate when one is built."""
+    data = state.data
+    chosen = data.catalogue[state.mask()]
+    estimate = state.numbers()["catalogue"]
+    return provenance.selection_provenance(
+        state.cut(),
+        chosen,
+        data.test,
+        data.test_is_rc,
+        catalogue=data.source,
+        manifest_sha256=data.manifest_sha256,
+        test_selected=state.test_mask(),
+        region=state.region_text(),
+        region_json="" if state.region is None else state.region.to_json(),
+        catalogue_estimate=estimate if estimate.get("available") else None,
+    )
 
 
 def selection_table(state: ExplorerState) -> Any:

@@ -10,9 +10,11 @@ kept. Of the simulated stars a fraction ``dwarf_fraction`` (default 0.15) are ma
 subgiant stars within 3 kpc of the Sun, the rest are giants drawn from the whole Galaxy in
 proportion to the giants each component makes (its stellar mass times the evolutionary flux and
 phase lifetimes of its ages, :mod:`redclump.data.evolution`), with ages distributed as its giants
-are. The real input is mostly dwarfs (~200 M stars);
-the mock keeps the giants at their real density and only enough dwarfs to train and test the
-giant/dwarf stage, so a run takes minutes rather than hours.
+are. The giants therefore follow the Galaxy model's distribution in shape, but their number is
+set by ``n_stars``, not by the model's mass: one simulated star stands for an unknown number of
+real ones, so counts are comparable with the paper's only after scaling. The real input is mostly
+dwarfs (~200 M stars); the mock keeps only enough dwarfs to train and test the giant/dwarf stage,
+so a run takes minutes rather than hours.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BLOCK_STARS = 50_000
-#: Default simulated stars: sized so that the Tier 2 selection of the default catalogue holds
-#: about 2.6 million stars, like the published one (see docs/mock.md).
+#: Default simulated stars. Set, before the mock was recalibrated on stellar evolution, for a
+#: Tier 2 of about 2.6 M like the published one; the default build now keeps 15.6 M stars and its
+#: Tier 2 holds 0.93 M (926,159 in README's results). Counts scale with ``n_stars`` and say
+#: nothing by themselves about the Galaxy's real number of giants.
 DEFAULT_STARS = 75_000_000
 DWARF_RADIUS_KPC = 3.0
 

@@ -7,7 +7,6 @@ complete, and each step records a manifest of its inputs so that unchanged work 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,13 +22,14 @@ import pandas as pd
 import torch
 
 import redclump
-from redclump.core import distances, metrics
+from redclump.core import distances, metrics, provenance
 from redclump.core import networks as network_sets
 from redclump.core.inference import StagedModels, StageModel, is_giant, predict_catalogue
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork, PerTargetMDN
 from redclump.core.selection import Cut
 from redclump.core.training import evaluate, fingerprint, train_full_batch, train_mdn
 from redclump.data import atomic, export
+from redclump.data.manifests import catalogue_identity, file_sha256
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
 
 __all__ = [
@@ -85,14 +85,6 @@ class PipelineError(RuntimeError):
 
 class ModelError(PipelineError):
     """A model file is missing, corrupt or does not fit the data."""
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -238,7 +230,7 @@ def train(
     model_dir = network_paths(workdir, networks).models
     truth = _read_truthset(workdir)
     settings: dict[str, Any] = {
-        "truthset_sha256": _file_digest(truth_path),
+        "truthset_sha256": file_sha256(truth_path),
         "seed": seed,
         "epochs": epochs,
         "version": redclump.__version__,
@@ -539,7 +531,7 @@ def _infer_catalogue(
     model_dir = paths.models
     models = _load_model_dir(model_dir)  # fail early on missing or corrupt models
     settings = {
-        "models": _file_digest(model_dir / "_manifest.json") if (model_dir / "_manifest.json").exists() else None,
+        "models": file_sha256(model_dir / "_manifest.json") if (model_dir / "_manifest.json").exists() else None,
         "input": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs],
     }
     manifest_path = paths.catalogue / "_manifest.json"
@@ -606,8 +598,8 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
 
 
 def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The catalogue rows that pass ``cut`` and their provenance (cut text, metrics on the truth
-    set's test split, software, catalogue identity), as :func:`select` writes them."""
+    """The catalogue rows that pass ``cut`` and their provenance
+    (:func:`redclump.core.provenance.selection_provenance`), as :func:`select` writes them."""
     catalogue_dir = Path(workdir) / "catalogue"
     if not (catalogue_dir / "_manifest.json").exists():
         msg = f"no catalogue in {catalogue_dir}: run `redclump infer` first"
@@ -619,64 +611,30 @@ def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
         raise PipelineError(msg)
     scored = pd.read_parquet(Path(workdir) / "truthset_scored.parquet")
     test, is_rc = test_split_truth(scored)
-    test_selected = cut.mask(test)
-    stats = metrics.selection_metrics(test_selected, is_rc)
-    test_strata, n_strata = metrics.contamination_strata(test)
-    reweighted = metrics.reweighted_contamination(
-        test_selected,
+    identity = catalogue_identity(catalogue_dir)
+    meta = provenance.selection_provenance(
+        cut,
+        chosen,
+        test,
         is_rc,
-        test_strata,
-        np.bincount(metrics.contamination_strata(chosen)[0], minlength=n_strata),
-        n_strata,
-        n_boot=200,
-        seed=0,
+        catalogue=identity.path,
+        manifest_sha256=identity.manifest_sha256,
+        catalogue_estimate=_catalogue_estimate(Path(workdir), cut, chosen),
     )
-    meta = {
-        "cut": cut.text(),
-        "n_rows": len(chosen),
-        "software": f"redclump {redclump.__version__}",
-        "catalogue": str(catalogue_dir.resolve()),
-        "catalogue_manifest_sha256": _file_digest(catalogue_dir / "_manifest.json"),
-        "contamination": stats["contamination"],
-        "contamination_lo": stats["contamination_lo"],
-        "contamination_hi": stats["contamination_hi"],
-        "completeness": stats["completeness"],
-        "completeness_lo": stats["completeness_lo"],
-        "completeness_hi": stats["completeness_hi"],
-        "contamination_reweighted": reweighted["contamination"],
-        "contamination_reweighted_lo": reweighted["lo"],
-        "contamination_reweighted_hi": reweighted["hi"],
-        "metrics_on": f"truth-set test split, {stats['n_total']} stars with seismic class, Wilson 68% intervals",
-    }
-    meta.update(_catalogue_estimate_meta(Path(workdir), cut, chosen))
     return chosen, meta
 
 
-def _catalogue_estimate_meta(workdir: Path, cut: Cut, chosen: pd.DataFrame) -> dict[str, Any]:
-    """The selection's contamination and completeness over the selected catalogue stars
-    (docs/estimates.md), or nothing when the calibration has not been built."""
+def _catalogue_estimate(workdir: Path, cut: Cut, chosen: pd.DataFrame) -> dict[str, Any] | None:
+    """The selection's contamination and completeness over the selected catalogue stars and the
+    share beyond the truth set's range (docs/estimates.md), or None when the calibration has not
+    been built."""
     from redclump import estimation
     from redclump.core import cells
 
     calibration = estimation.load_calibration(workdir)
     if calibration is None or not {"a_w1", "dist"} <= set(chosen.columns):
-        return {}
+        return None
     result = calibration.estimate(cut, cells.frame_cells(chosen))
     beyond = calibration.outside_truth(chosen["phot_g_mean_mag"], chosen["a_w1"], chosen["dist"])
-    meta = {f"catalogue_{key}": result[key] for key in ESTIMATE_KEYS}
-    meta["catalogue_beyond_truth"] = float(np.mean(beyond))
-    meta["catalogue_metrics_on"] = (
-        "selected catalogue stars: degraded twins of the test split and the catalogue's RC share per cell, "
-        "68% intervals (docs/estimates.md)"
-    )
-    return meta
-
-
-ESTIMATE_KEYS = (
-    "contamination",
-    "contamination_lo",
-    "contamination_hi",
-    "completeness",
-    "completeness_lo",
-    "completeness_hi",
-)
+    result["outside_truth"] = float(np.mean(beyond))
+    return result

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from redclump.core import diagnostics, metrics
+from redclump.core import diagnostics, metrics, provenance
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
 
 from .pipeline import PAPER_PRECISION, network_paths
@@ -99,11 +99,10 @@ def _network_results(workdir: Path, networks: str) -> dict[str, Any] | None:
     result["is_rc"] = is_rc
     for name, cut in SAMPLES.items():
         selected = cut.mask(test)
-        stats = metrics.selection_metrics(selected, is_rc)
         entry = catalogue[name]
-        reweighted = metrics.reweighted_contamination(
-            selected, is_rc, test_strata, entry["strata"], n_strata, n_boot=200, seed=0
-        )
+        # The same numbers, and the same bootstrap, as a file written by `select` carries.
+        stats = provenance.selection_numbers(selected, is_rc, test_strata, entry["strata"], n_strata)
+        reweighted = stats.pop("reweighted")
         true_test = (
             float(np.mean(test["true_state"].astype(str).to_numpy()[selected] != "RC"))
             if "true_state" in test and selected.any()

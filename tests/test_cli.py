@@ -92,3 +92,12 @@ def test_select_takes_g_and_distance_ranges() -> None:
     args = cli.build_parser().parse_args(["select", "--g-min", "17", "--g-max", "19", "--dist-min", "10"])
     assert cli.cut_from_args(args) == Cut(g_min=17.0, g_max=19.0, dist_min=10.0)
     assert cli.cut_from_args(args).text() == "phot_g_mean_mag > 17 & phot_g_mean_mag < 19 & dist > 10"
+
+
+def test_networks_doc_names_the_clock_the_command_line_has() -> None:
+    """docs/networks.md once said the command line has no clock while `--time-budget` existed."""
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "networks.md").read_text().split())
+    for command in ("train", "build"):
+        args = cli.build_parser().parse_args([command, "--time-budget", "60"])
+        assert args.time_budget == 60.0
+    assert "`--time-budget SECONDS`" in text and "the command line does not" not in text

@@ -328,3 +328,29 @@ def test_candidate_cache_reloads_what_the_catalogue_gives(built: Path, tmp_path:
         pd.testing.assert_frame_equal(loaded.catalogue[list(direct.catalogue.columns)], direct.catalogue)
         assert np.array_equal(loaded.catalogue_strata, direct.catalogue_strata)
         pd.testing.assert_frame_equal(loaded.test, direct.test)
+
+
+def test_the_apps_export_and_select_carry_identical_provenance(built: Path, tmp_path: Path) -> None:
+    """One cut, two routes: the app's download and `redclump select` write the same metadata
+    (keys, test-split numbers, bootstrap, manifest digest, catalogue-level estimate)."""
+    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.sample import export_bytes, selection_meta
+    from redclump.dashboard.state import ExplorerState
+    from redclump.data.export import read_table
+
+    state = ExplorerState(load_app_data(str(built)))
+    state.apply_preset("tier2")
+    state.dnu_max = 6.0  # a cut that is not a preset, so nothing rides on preset names
+    selected, select_meta = pipeline.selection(built, state.cut())
+    app_meta = selection_meta(state)
+    assert list(app_meta) == list(select_meta)
+    # json spells NaN alike on both sides, and floats exactly.
+    assert {k: json.dumps(v) for k, v in app_meta.items()} == {k: json.dumps(v) for k, v in select_meta.items()}
+    assert len(select_meta["catalogue_manifest_sha256"]) == 64 and "catalogue_contamination" in select_meta
+    assert select_meta["n_rows"] == len(selected) > 0
+    assert "200 bootstrap draws" in select_meta["metrics_on"]
+    # ...and the files themselves.
+    app_file = tmp_path / "app.ecsv"
+    app_file.write_bytes(export_bytes(state, ".ecsv"))
+    pipeline.select(built, state.cut(), tmp_path / "select.ecsv")
+    assert dict(read_table(app_file).meta) == dict(read_table(tmp_path / "select.ecsv").meta)
