@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from redclump.core import cells, estimates, metrics
-from redclump.data import calibration_files
+from redclump.data import calibration_files, manifests
 from redclump.data.calibration_files import ESTIMATES_DIR
 from redclump.data.calibration_files import CalibrationFileError as EstimationError
 
@@ -35,12 +35,6 @@ DWARF_LOGG_MIN = 3.5
 CELL_COLUMNS = ["phot_g_mean_mag", "a_w1", "b", "dist", "l", "dp_phot", "dnu_phot", "teff_phot"]
 #: Bootstrap replicates of the class mix behind the intervals (each one EM run).
 BOOTSTRAP = 8
-
-
-def _digest(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
 def twin_sources(scored: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -112,7 +106,7 @@ def build_calibration(
     catalogue_dir = workdir / "catalogue"
     scored_path = workdir / "truthset_scored.parquet"
     settings = {
-        "catalogue": _digest(catalogue_dir / "_manifest.json"),
+        "catalogue": manifests.file_sha256(catalogue_dir / "_manifest.json"),
         "scored": [scored_path.stat().st_size, scored_path.stat().st_mtime_ns] if scored_path.exists() else None,
         "seed": seed,
         "per_star": per_star,
