@@ -201,7 +201,7 @@ def catalogue_tables(rows: list[dict[str, Any]]) -> str:
         "### The catalogue by G and by distance",
         "",
         "Contamination and completeness (%) of the **selected catalogue stars**, estimated from degraded "
-        "twins of the truth set's test split and the catalogue's own RC share per cell "
+        "twins of the truth set's test split and the catalogue's own class mix per cell "
         "([docs/estimates.md](docs/estimates.md)), with 68 % intervals; beside them the truth set's "
         "test-split value" + (" and the mock's true value (`true_state`)." if has_truth else "."),
         "Completeness is relative to the catalogue's RC stars in the row's bin (and the sample's "
