@@ -194,6 +194,50 @@ def _scores_lines(rows: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def p_rc_calibration(workdir: Path) -> list[dict[str, Any]]:
+    """Is P(RC) calibrated where the catalogue's stars are? Per G bin, over the degraded twins in
+    the catalogue: their number, their mean P(RC), and the share of them labelled RC."""
+    calibration = estimation.load_calibration(Path(workdir))
+    if calibration is None:
+        return []
+    twins = calibration.twins
+    g = np.asarray(twins["phot_g_mean_mag"], dtype=np.float64)
+    p_rc = np.asarray(twins["p_rc"], dtype=np.float64)
+    is_rc = np.asarray(twins["twin_class"]) == calibration.class_names.index("RC")
+    rows = []
+    for lo, hi in itertools.pairwise((-np.inf, *G_BINS)):
+        inside = (g > lo) & (g < hi) & np.isfinite(p_rc)
+        if inside.any():
+            rows.append(
+                {
+                    "lo": lo,
+                    "hi": hi,
+                    "n": int(inside.sum()),
+                    "mean_p_rc": float(p_rc[inside].mean()),
+                    "rc_share": float(is_rc[inside].mean()),
+                }
+            )
+    return rows
+
+
+def p_rc_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown of :func:`p_rc_calibration`."""
+    if not rows:
+        return ""
+    lines = [
+        "**Is P(RC) calibrated where the catalogue is?** Degraded twins in the catalogue, by G: mean "
+        "P(RC) against the share labelled RC. Where they differ, P(RC) ≥ x does not mean what it says "
+        "for faint stars; the catalogue estimate does not use P(RC) itself (only cuts on it).",
+        "",
+        "| G | twins | mean P(RC) | labelled RC |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        label = f"< {r['hi']:g}" if not math.isfinite(r["lo"]) else f"{r['lo']:g}–{r['hi']:g}"
+        lines.append(f"| {label} | {r['n']:,} | {100 * r['mean_p_rc']:.1f} % | {100 * r['rc_share']:.1f} % |")
+    return "\n".join([*lines, ""])
+
+
 def catalogue_tables(rows: list[dict[str, Any]]) -> str:
     """Markdown tables, one per sample, of :func:`catalogue_rows`."""
     has_truth = any("true_contamination" in r for r in rows)

@@ -308,6 +308,7 @@ def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | 
         ]
     if catalogue_rows is not None:
         lines += [catalogue_report.catalogue_tables(catalogue_rows), ""]
+        lines += [catalogue_report.p_rc_table(catalogue_report.p_rc_calibration(Path(workdir))), ""]
     return "\n".join(lines)
 
 

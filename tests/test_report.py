@@ -167,6 +167,7 @@ def test_report_writes_catalogue_estimates_as_json_without_truth(both: Path, tmp
                 assert 0.0 <= row[f"{key}_lo"] <= row[key] <= row[f"{key}_hi"] <= 1.0
     markdown = (tmp_path / "r.md").read_text()
     assert "### The catalogue by G and by distance" in markdown and "| G 18–19 |" in markdown
+    assert "**Is P(RC) calibrated where the catalogue is?**" in markdown
 
 
 def test_catalogue_estimate_moves_toward_the_truth(both: Path) -> None:
