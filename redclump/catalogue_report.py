@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from redclump.core import cells, estimates, metrics
+from redclump.core.provenance import METRIC_KEYS
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
 
 from . import estimation
@@ -33,15 +34,7 @@ SAMPLES: dict[str, Cut] = {
 }
 G_BINS = (13.0, 15.0, 17.0, 18.0, 19.0, 20.0)
 DIST_BINS = (0.0, 5.0, 10.0, 20.0, 50.0)
-JSON_KEYS = (
-    "n_selected",
-    "contamination",
-    "contamination_lo",
-    "contamination_hi",
-    "completeness",
-    "completeness_lo",
-    "completeness_hi",
-)
+JSON_KEYS = ("n_selected", *METRIC_KEYS)
 
 
 def _bins() -> list[tuple[str, float | None, float | None]]:
