@@ -75,6 +75,8 @@ POSITION_COLUMNS = frozenset({"b", "phot_g_mean_mag", "dist"})
 #: The cut terms on them (from the cut-term table): they restrict the domain (the parent
 #: catalogue and the twins' denominators) as well as the selection.
 DOMAIN_TERMS = tuple(term.name for term in CUT_TERMS if set(term.columns) <= POSITION_COLUMNS)
+#: Cut terms on the direction alone, which the twins' rates ignore (:func:`twin_rates`).
+SKY_TERMS = tuple(term.name for term in CUT_TERMS if set(term.columns) == {"b"})
 #: Columns a twin table carries for the estimate; ``twin_class`` indexes the calibration's
 #: class names (RC first).
 TWIN_COLUMNS = (
@@ -339,11 +341,16 @@ def _twin_cells(twins: Any) -> IntArray:
 
 def twin_rates(twins: Any, cut: Any, n_classes: int, *, cells: IntArray | None = None) -> ClassRates:
     """A cut's rates per class and rate cell over a twin table (:data:`TWIN_COLUMNS`): twins
-    outside the catalogue (not predicted giants) or the cut's position terms do not count."""
+    outside the catalogue (not predicted giants) or the cut's G and distance limits do not count.
+
+    A |b| limit is left out here: a class's rates are taken to depend on a star's G, extinction
+    and colour, not its direction (docs/estimates.md), so twins at every latitude measure them;
+    the limit acts through the catalogue's counts and each |b| band's own class mix."""
     cells = _twin_cells(twins) if cells is None else cells
-    in_domain = np.asarray(twins["giant"], dtype=bool) & domain_cut(cut).mask(twins)
+    on_twins = cut.replace(**{name: None for name in SKY_TERMS if hasattr(cut, name)})
+    in_domain = np.asarray(twins["giant"], dtype=bool) & domain_cut(on_twins).mask(twins)
     classes = np.asarray(twins["twin_class"], dtype=np.int64)
-    return class_rates(in_domain & cut.mask(twins), in_domain, classes, cells, n_classes)
+    return class_rates(in_domain & on_twins.mask(twins), in_domain, classes, cells, n_classes)
 
 
 @dataclass
