@@ -387,7 +387,13 @@ def load_app_data(workdir: str) -> AppData:
         scored = pd.read_parquet(scored_path, columns=[c for c in names if c in wanted])
     if scored is None:
         log.warning("no scored truth set in %s: contamination and completeness are unavailable", path)
-    parts = calibration_files.read_calibration(path)
+    try:
+        parts = calibration_files.read_calibration(path)
+    except calibration_files.CalibrationFileError as exc:
+        # The page still serves the catalogue and the test-split numbers; the numbers panel
+        # says the catalogue estimate is missing.
+        log.error("%s", exc)
+        parts = None
     if parts is None:
         log.warning("no estimate calibration in %s: catalogue-level numbers are unavailable", path)
     calibration = None if parts is None else estimates.Calibration.from_parts(parts)

@@ -129,7 +129,10 @@ ROWS = (
 def coverage_line(catalogue: dict[str, Any]) -> str:
     """One line on where the catalogue estimate stands on the truth set and where it does not."""
     if not catalogue.get("available", False):
-        return "<div class='note' id='coverage'>Catalogue estimates not built: run <code>redclump infer</code>.</div>"
+        return (
+            "<div class='note' id='coverage'>No catalogue estimate: its files in estimates/ are missing or "
+            "unreadable (the server's log says which); <code>redclump infer --force</code> rebuilds them.</div>"
+        )
     share = catalogue["outside_truth"]
     if not np.isfinite(share):
         return ""

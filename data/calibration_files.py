@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def read_calibration(workdir: Path) -> dict[str, Any] | None:
         return None
     try:
         twins = pd.read_parquet(folder / "twins.parquet")
-        with np.load(folder / "cells.npz") as cells:
+        with (folder / "cells.npz").open("rb") as handle, np.load(handle) as cells:
             return {
                 "twins": twins,
                 "parent": cells["parent"],
@@ -70,6 +71,6 @@ def read_calibration(workdir: Path) -> dict[str, Any] | None:
                 "share_draws": cells["share_draws"].astype(np.float64),
                 **json.loads(str(cells["meta"])),
             }
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         msg = f"cannot read the estimate files in {folder}: {exc}; run `redclump infer --force`"
         raise CalibrationFileError(msg) from None

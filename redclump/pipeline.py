@@ -631,7 +631,10 @@ def _catalogue_estimate(workdir: Path, cut: Cut, chosen: pd.DataFrame) -> dict[s
     from redclump import estimation
     from redclump.core import cells
 
-    calibration = estimation.load_calibration(workdir)
+    try:
+        calibration = estimation.load_calibration(workdir)
+    except estimation.EstimationError as exc:
+        raise PipelineError(str(exc)) from None
     if calibration is None or not {"a_w1", "dist"} <= set(chosen.columns):
         return None
     result = calibration.estimate(cut, cells.frame_cells(chosen))

@@ -466,6 +466,30 @@ def test_zero_stars_after_a_cut_in_the_app(built: Path) -> None:
     assert ">0<" in numbers_html(numbers) and "undefined" in numbers_html(numbers)
 
 
+def test_corrupt_estimate_files(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Row estimates-corrupt: select names the folder and the fix; the app still serves."""
+    import shutil
+
+    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.numbers import numbers_html
+    from redclump.dashboard.state import ExplorerState
+
+    work = tmp_path / "work"
+    shutil.copytree(built, work, ignore=shutil.ignore_patterns("*.arrow"))
+    cells_file = work / "estimates" / "cells.npz"
+    cells_file.write_bytes(cells_file.read_bytes()[:100])
+    before = snapshot(work)
+    loose = ["--dp-min", "150", "--dnu-max", "20"]  # the small build's networks leave Tier 2 empty
+    code, err = run_cli(["select", "--workdir", str(work), *loose, "--out", str(tmp_path / "t2.fits")], capsys)
+    assert code == 2 and f"cannot read the estimate files in {work / 'estimates'}" in err
+    assert "redclump infer --force" in err and not (tmp_path / "t2.fits").exists()
+    assert snapshot(work) == before
+    state = ExplorerState(load_app_data.__wrapped__(str(work)), dp_min=150.0, dnu_max=20.0)
+    numbers = state.numbers()
+    assert numbers["n_catalogue"] > 0 and not numbers["catalogue"]["available"]
+    assert "missing or unreadable" in numbers_html(numbers)
+
+
 # ---- the table in the docs ----------------------------------------------------------------------
 def test_every_row_of_the_robustness_table_is_a_case_here() -> None:
     text = (ROOT / "docs" / "robustness.md").read_text()
