@@ -203,3 +203,19 @@ def test_catalogue_estimate_reads_no_true_column(both: Path, tmp_path: Path) -> 
 
     original, scrambled = estimates(both), estimates(copy)
     np.testing.assert_allclose(np.array(original, float), np.array(scrambled, float), equal_nan=True)
+
+
+def test_the_apps_catalogue_estimate_follows_a_drawn_region(both: Path) -> None:
+    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.region import Region
+    from redclump.dashboard.state import ExplorerState
+
+    state = ExplorerState(load_app_data.__wrapped__(str(both)), dp_min=150.0, dnu_max=20.0)
+    everywhere = state.numbers()["catalogue"]
+    assert everywhere["available"] and everywhere["n_selected"] == state.numbers()["n_catalogue"] > 0
+    # The northern half of the sky: fewer stars, and the parent shrinks with them, so the
+    # completeness stays a fraction of the region's own RC stars.
+    state.region = Region.box("l", "b", 0.0, 360.0, 0.0, 90.0)
+    north = state.numbers()["catalogue"]
+    assert 0 < north["n_selected"] == state.numbers()["n_catalogue"] < everywhere["n_selected"]
+    assert 0.0 < north["completeness"] <= 1.0 and 0.0 <= north["contamination"] <= 1.0
