@@ -418,3 +418,95 @@ def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int,
     page.locator("#diff-n-selected").first.scroll_into_view_if_needed()
     seen.assert_visible(page, page.locator("#diff-n-selected").first)
     page.close()
+
+
+def _open_listening(browser, url: str, **page_options):  # type: ignore[no-untyped-def]
+    """:func:`_open`, with every console warning and error also kept in order in ``page.console``
+    (as "type: text"), and uncaught page exceptions with them."""
+    page = browser.new_page(**page_options)
+    page.console = []
+
+    def hear(msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type in ("warning", "error"):
+            page.console.append(f"{msg.type}: {msg.text}")
+
+    page.on("console", hear)
+    page.on("pageerror", lambda exc: page.console.append(f"exception: {exc}"))
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    return page
+
+
+def _quiet(page, step: str, heard: dict[str, list[str]]) -> None:  # type: ignore[no-untyped-def]
+    """Let ``step``'s updates arrive and be drawn, then file what the console got meanwhile."""
+    page.wait_for_function("() => Bokeh.documents.every((doc) => doc.is_idle)", timeout=30_000)
+    time.sleep(1)  # Bokeh logs range warnings on the first paint after an update
+    already = sum(len(v) for v in heard.values())
+    heard[step] = page.console[already:]
+
+
+def test_the_console_hears_the_collector(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """The collector the tour relies on hears a warning, an error and an uncaught exception
+    (without this the tour below could pass by listening to nothing)."""
+    url, _ = server
+    page = _open_listening(browser, url)
+    heard: dict[str, list[str]] = {}
+    _quiet(page, "load", heard)
+    page.evaluate("console.warn('[bokeh] could not set initial ranges')")
+    page.evaluate("console.error('injected')")
+    page.evaluate("setTimeout(() => { throw new Error('thrown') }, 0)")
+    _quiet(page, "injected", heard)
+    assert heard["injected"] == [
+        "warning: [bokeh] could not set initial ranges",
+        "error: injected",
+        "exception: thrown",
+    ], heard
+    page.close()
+
+
+def test_a_tour_of_the_page_logs_no_console_warnings_or_errors(server, browser, seen, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Load, a slider step, a preset, a tab change and back, a click on a star (its card drawn),
+    pin, and an export: the browser's console gets no warning and no error at any step."""
+    url, workdir = server
+    star = _isolated_selected_star(workdir, TIER1)
+    page = _open_listening(browser, url, viewport={"width": 1600, "height": 1000})
+    heard: dict[str, list[str]] = {}
+    _quiet(page, "load", heard)
+
+    handle = page.locator(".noUi-handle").first
+    before = _shown_count(page)
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    assert _until(lambda: _shown_count(page) != before), "the slider step did not change the count"
+    _quiet(page, "slider step", heard)
+
+    page.locator(".preset-tier1 button").click()
+    _wait_for_count(page, _expected_count(workdir, TIER1))
+    _quiet(page, "preset Tier 1", heard)
+
+    for tab in ("Kiel", "Sky"):
+        page.locator(".bk-tab", has_text=tab).first.click()
+        _quiet(page, f"tab {tab}", heard)
+
+    time.sleep(1)  # the sky's x range settles to the frame's shape
+    _click_star(page, star)
+    card = page.locator(".star-card").first
+    assert _until(card.is_visible, timeout=15), "the card did not appear after a click on a star"
+    _quiet(page, "click on a star", heard)
+    for prefix in ("dp", "dnu"):
+        seen.assert_drawn(page, page.locator(f".card-{prefix}").first, colour="#0072B2")
+    page.keyboard.press("Escape")
+    _quiet(page, "Esc on the card", heard)
+
+    page.locator(".pin-cut button").click()
+    page.wait_for_selector("#a-n-selected", timeout=30_000)
+    _quiet(page, "pin", heard)
+
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(".download-sample a, .download-sample button").first.click()
+    info.value.save_as(tmp_path / "sample.parquet")
+    _quiet(page, "export", heard)
+
+    spoken = {step: messages for step, messages in heard.items() if messages}
+    assert not spoken, f"console warnings or errors, by step: {spoken}"
+    page.close()
