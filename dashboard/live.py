@@ -35,7 +35,7 @@ from bokeh.document import without_document_lock
 
 from .state import MEMO_SIZE, ExplorerState, Memo
 
-__all__ = ["CutScheduler", "LatestWins", "LiveImage", "executor", "with_document_lock"]
+__all__ = ["CutScheduler", "LatestWins", "LiveImage", "executor", "served_document", "with_document_lock"]
 
 log = logging.getLogger("redclump")
 
@@ -186,7 +186,7 @@ class LatestWins(param.Parameterized):
 
     def request(self, **values: Any) -> None:
         """Ask for ``values``; merged with those not yet started."""
-        doc = _served_document()
+        doc = served_document()
         if doc is None:
             self._apply(values)
             return
@@ -285,7 +285,7 @@ def with_document_lock(function: Callable[..., None]) -> Callable[..., None]:
     """
 
     def call(*args: Any, **kwargs: Any) -> None:
-        doc = _served_document()
+        doc = served_document()
         if doc is None:
             function(*args, **kwargs)
         else:
@@ -294,7 +294,7 @@ def with_document_lock(function: Callable[..., None]) -> Callable[..., None]:
     return call
 
 
-def _served_document() -> Any:
+def served_document() -> Any:
     """This session's Bokeh document when served by a Bokeh server, else None."""
     import panel as pn
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 from pathlib import Path
 
@@ -509,4 +510,56 @@ def test_a_tour_of_the_page_logs_no_console_warnings_or_errors(server, browser, 
 
     spoken = {step: messages for step, messages in heard.items() if messages}
     assert not spoken, f"console warnings or errors, by step: {spoken}"
+    page.close()
+
+
+#: In the page: whether the card shows star ``id``, on screen, with its SED and both mixture
+#: plots laid out, holding data and finished drawing (BokehJS views, found by CSS class).
+_CARD_DRAWN_JS = """(id) => {
+  const views = [...Bokeh.index.all_views()];  // (an iterator: each find() would consume it)
+  const shown = (view) => view.el.getBoundingClientRect().width > 0;
+  const facts = views.find((v) => (v.model.css_classes || []).includes('star-card'));
+  if (!facts || !shown(facts) || !String(facts.model.text).includes(id)) return false;
+  for (const name of ['card-sed', 'card-dp', 'card-dnu']) {
+    const fig = views.find((v) => (v.model.css_classes || []).includes(name));
+    if (!fig || !shown(fig) || !fig.has_finished()) return false;
+    const sources = fig.model.renderers.map((r) => r.data_source).filter((s) => s);
+    if (!sources.length || sources.some((s) => s.get_length() === 0)) return false;
+  }
+  return true;
+}"""
+
+
+def _click_to_card(page, star: pd.Series) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a click on ``star`` to its card on screen with its plots drawn (the next
+    frame painted)."""
+    start = time.perf_counter()
+    _click_star(page, star)
+    # (the id as text: Gaia ids exceed a JavaScript number's exact integers)
+    page.wait_for_function(_CARD_DRAWN_JS, arg=str(int(star["source_id"])), polling="raf", timeout=30_000)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return time.perf_counter() - start
+
+
+def test_the_card_opens_within_a_moment_of_the_first_click(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """Click → the card on screen with its plots drawn, for a page's first click and for later
+    ones (each after Esc closed the card)."""
+    url, workdir = server
+    cut = Cut(dp_min=225, dnu_max=5.5)
+    stars = [_isolated_selected_star(workdir, cut, rank=rank) for rank in range(6)]
+    page = _open(browser, url, viewport={"width": 1600, "height": 1000})
+    page.wait_for_function("() => Bokeh.documents.every((doc) => doc.is_idle)", timeout=30_000)
+    time.sleep(2)  # the sky's x range settles to the frame's shape
+    times = []
+    for star in stars:
+        times.append(_click_to_card(page, star))
+        page.keyboard.press("Escape")
+        assert _until(lambda: not page.locator(".star-card").first.is_visible(), timeout=5)
+    first, later = times[0], times[1:]
+    print(f"click → card drawn: first {1e3 * first:.0f} ms, later {[round(1e3 * t) for t in later]} ms")
+    # Before the card was warmed when the page is built, the first click took 3-5× a later one
+    # on this mock (0.6-0.9 s against 0.18 s; ~3 s on the default build). Shared cores make
+    # single timings noisy: a ratio, with room.
+    assert first <= 2 * statistics.median(later), (first, later)
+    assert not page.errors, page.errors
     page.close()
