@@ -410,9 +410,10 @@ class StarCard(param.Parameterized):
         """Pay now, off the event loop, for what a page's first click would: the sky view's
         y-sorted index (~1 s at 5 M candidates, once per process), the lookup's numba kernel, and
         this session's three card figures (made in the pool, filled with the first candidate so
-        that BokehJS has ranges to draw them with, and placed in the hidden card on the loop), and
-        the facts pane's first update. The first click cost ~3 s on the default build, a later
-        one 0.04 s. Outside a served page (tests, notebooks) nothing is warmed."""
+        that BokehJS has ranges to draw them with, and placed in the hidden card on the loop). The
+        first click cost ~3 s on the default build, a later one 0.04 s (the facts pane's first
+        update is paid at load too: :func:`.live.send_stylesheets`). Outside a served page
+        (tests, notebooks) nothing is warmed."""
         doc = served_document()
         if doc is None or self.state.data.catalogue.empty:
             return
@@ -435,10 +436,6 @@ class StarCard(param.Parameterized):
                 return
             if self._figures is None:  # (a click may have come first)
                 self._place(figures)
-            # Panel sends an HTML pane's full stylesheet list on its first update, and Bokeh then
-            # re-walks the whole document's models (~80 ms of the loop): done now, not on the
-            # first click. (The text is unchanged: the card is hidden.)
-            self.facts.param.trigger("object")
 
         def on_done(done: Future[_CardPlots]) -> None:  # in the pool's thread
             # The one Document method that is safe from another thread.

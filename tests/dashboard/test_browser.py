@@ -563,3 +563,38 @@ def test_the_card_opens_within_a_moment_of_the_first_click(server, browser) -> N
     assert first <= 2 * statistics.median(later), (first, later)
     assert not page.errors, page.errors
     page.close()
+
+
+def _slider_steps(page, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds from each of ``n`` ArrowRight presses on the ΔP slider to the new count shown."""
+    handle = page.locator(".noUi-handle").first
+    count = page.locator("#n-selected").first
+    times = []
+    for _ in range(n):
+        before = count.inner_text()
+        handle.focus()
+        start = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        while count.inner_text() == before and time.perf_counter() - start < 10:
+            time.sleep(0.005)
+        times.append(time.perf_counter() - start)
+        time.sleep(0.3)  # steps apart, as a person makes them (not merged into one)
+    return times
+
+
+def test_a_page_s_first_slider_step_is_as_quick_as_later_ones(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """Slider step → new count shown: a page's first step within 1.5× the median of its next
+    seven (the issue's target in the page benchmark is 1.3×), on the best of three pages: the
+    server's cleanup of a closed session can land on any one step of a shared machine. Before the
+    page sent its HTML panes' stylesheets at load, the first step took 2× a later one on each."""
+    url, _ = server
+    ratios = []
+    for _ in range(3):
+        page = _open(browser, url, viewport={"width": 1600, "height": 1000})
+        page.wait_for_function("() => Bokeh.documents.every((doc) => doc.is_idle)", timeout=30_000)
+        time.sleep(1)
+        first, *later = _slider_steps(page, 8)
+        print(f"slider step → count: first {1e3 * first:.0f} ms, later {[round(1e3 * t) for t in later]} ms")
+        ratios.append(first / statistics.median(later))
+        page.close()
+    assert min(ratios) <= 1.5, ratios
