@@ -301,7 +301,7 @@ def _click_star(page, star: pd.Series) -> None:  # type: ignore[no-untyped-def]
     page.mouse.click(*at)
 
 
-def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen, screenshot) -> None:  # type: ignore[no-untyped-def]
     """The card appears on screen beside the view with the star's facts and its SED and ΔP/Δν
     mixture plots drawn; a click on another star replaces it; Esc closes it."""
     url, workdir = server
@@ -321,6 +321,7 @@ def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen) -> Non
     seen.assert_drawn(page, page.locator(".card-sed").first, colour="#000000")  # the bands' points
     for prefix in ("dp", "dnu"):  # the mixture's curve
         seen.assert_drawn(page, page.locator(f".card-{prefix}").first, colour="#0072B2")
+    screenshot(page, "card")  # the README's
 
     # Another star replaces it (the first star is kept aside: the sky's other isolated stars).
     other = _isolated_selected_star(workdir, Cut(dp_min=225, dnu_max=5.5), rank=1)
@@ -372,7 +373,7 @@ def test_pin_and_compare_and_the_two_cut_link(server, browser) -> None:  # type:
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
-def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_layout_gives_the_view_the_page(server, browser, screenshot, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """No horizontal scrollbar, the active view's plot frame wider than 60 % of the window, and at
     1600×1000 the numbers and the trade-off plot on screen without scrolling."""
     url, _ = server
@@ -392,11 +393,12 @@ def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) 
         for selector in ("#completeness", ".bottom-row canvas"):
             box = page.locator(selector).first.bounding_box()
             assert box is not None and box["y"] + box["height"] <= height, (selector, box)
+    screenshot(page, f"page-{width}x{height}")
     page.close()
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
-def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_compare_numbers_are_not_clipped(server, browser, seen, screenshot, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """With A pinned and B = Tier 1, every numbers cell shows all its text (scroll width ≤ client
     width) and the table does not run under the trade-off plot beside it."""
     url, _ = server
@@ -418,6 +420,8 @@ def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int,
     assert not beside or table["x"] + table["width"] <= tradeoff["x"], (table, tradeoff)
     page.locator("#diff-n-selected").first.scroll_into_view_if_needed()
     seen.assert_visible(page, page.locator("#diff-n-selected").first)
+    if size == (1600, 1000):
+        screenshot(page, "compare")  # the README's
     page.close()
 
 
