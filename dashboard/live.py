@@ -313,10 +313,10 @@ def send_stylesheets(*roots: Any) -> None:
     """
     from panel.pane.markup import HTMLBasePane
 
-    panes = [pane for root in roots for pane in root.select(HTMLBasePane)]
     doc = served_document()
-    if doc is None:
+    if doc is None:  # (notebooks, tests: nothing is sent)
         return
+    panes = [pane for root in roots for pane in root.select(HTMLBasePane)]
     with doc.models.freeze():
         for pane in panes:
             pane.param.trigger("object")
