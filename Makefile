@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.redclump-installed
 WORKDIR ?= .redclump
 
-.PHONY: setup app test bench lint clean
+.PHONY: setup app test bench screenshots lint clean
 
 $(BIN)/python:
 	$(PY_BOOT) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: setup
 ## Benchmarks: results go to BENCHMARKS.md
 bench: setup
 	$(BIN)/python -m pytest -m benchmark tests/benchmarks -p no:cacheprovider -q
+
+## The README's screenshots (docs/img/page-*.png, card.png, compare.png), from the browser tests
+screenshots: setup
+	REDCLUMP_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest tests/dashboard/test_browser.py -p no:cacheprovider -q \
+		-k "layout_gives_the_view or shows_its_card or compare_numbers_are_not_clipped"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ from redclump.dashboard.card import StarCard
 from redclump.dashboard.compare import Comparison
 from redclump.dashboard.data import AppData, load_app_data
 from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
-from redclump.dashboard.live import CutScheduler
+from redclump.dashboard.live import CutScheduler, send_stylesheets
 from redclump.dashboard.samp import marked_overlay, samp_controls, session_link
 from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
 from redclump.dashboard.urlparams import sync_with_url
@@ -201,6 +201,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     )
     template.sidebar.extend(sidebar)
     template.main.append(main)
+    pn.state.onload(lambda: send_stylesheets(main, *sidebar))  # a first step as quick as later ones
     template.config.raw_css.append(PAGE_CSS)
     template.state = state  # for tests and notebooks
     template.scheduler = scheduler

@@ -15,6 +15,7 @@ import html
 import logging
 import math
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import fields
 from typing import Any
 
@@ -27,7 +28,7 @@ from redclump.core.selection import Cut
 from redclump.data.schema import BANDS, STATES, stored_components
 
 from .data import TRUE_STATE_COLUMN, AppData
-from .live import with_document_lock
+from .live import executor, served_document, with_document_lock
 from .state import ExplorerState
 
 __all__ = [
@@ -403,6 +404,56 @@ class StarCard(param.Parameterized):
             css_classes=["star-card-panel"],
             styles=CARD_STYLES,
         )
+        self._warm()
+
+    def _warm(self) -> None:
+        """Pay now, off the event loop, for what a page's first click would: the sky view's
+        y-sorted index (~1 s at 5 M candidates, once per process), the lookup's numba kernel, and
+        this session's three card figures (made in the pool, filled with the first candidate so
+        that BokehJS has ranges to draw them with, and placed in the hidden card on the loop). The
+        first click cost ~3 s on the default build, a later one 0.04 s (the facts pane's first
+        update is paid at load too: :func:`.live.send_stylesheets`). Outside a served page
+        (tests, notebooks) nothing is warmed."""
+        doc = served_document()
+        if doc is None or self.state.data.catalogue.empty:
+            return
+        columns = ("sky_x", "sky_y")
+        data = self.state.data
+
+        def prepare() -> _CardPlots:
+            if set(columns) <= set(data.catalogue.columns):
+                nearest_star(data, *columns, (0.0, 0.0), per_pixel=(1e-3, 1e-3))
+            star = data.catalogue.iloc[[0]].reset_index(drop=True)
+            figures = _CardPlots()
+            figures.update(star, self.state.cut(), {"dp": "ΔP mixture", "dnu": "Δν mixture"})
+            return figures
+
+        def place(done: Future[_CardPlots]) -> None:
+            try:
+                figures = done.result()
+            except Exception:  # the first click makes them instead
+                log.exception("warming the star card failed")
+                return
+            if self._figures is None:  # (a click may have come first)
+                self._place(figures)
+
+        def on_done(done: Future[_CardPlots]) -> None:  # in the pool's thread
+            # The one Document method that is safe from another thread.
+            doc.add_next_tick_callback(functools.partial(place, done))
+
+        executor().submit(prepare).add_done_callback(on_done)
+
+    def _place(self, figures: _CardPlots) -> None:
+        """Put ``figures`` (filled: a figure first drawn with no data has no ranges, and Bokeh
+        warns "could not set initial ranges", and for the SED's log axis "could not determine
+        minimum data value") in the card."""
+        import panel as pn
+
+        self._figures = figures
+        self.plots.objects = [
+            pn.pane.Bokeh(figures.sed),
+            pn.Row(*(pn.pane.Bokeh(fig) for fig, *_ in figures.mixtures.values())),
+        ]
 
     def close(self) -> None:
         """Hide the card (the close button, Esc)."""
@@ -459,7 +510,6 @@ class StarCard(param.Parameterized):
         return row
 
     def show(self, row: int) -> None:
-        import panel as pn
 
         self.row = row
         star = self.star()
@@ -468,17 +518,10 @@ class StarCard(param.Parameterized):
         self.facts.object = facts_html(facts)
         p_cut = facts["p_above_cut"]
         titles = {"dp": f"ΔP: P(RC) {_fmt(facts['p_rc'], 2)}, P(> cut) {_fmt(p_cut, 2)}", "dnu": "Δν mixture"}
-        if self._figures is None:
-            # Filled before they join the page: a figure first drawn with no data has no ranges
-            # (Bokeh's console warnings "could not set initial ranges", and for the SED's log
-            # axis "could not determine minimum data value").
-            self._figures = _CardPlots()
-            self._figures.update(star, cut, titles)
-            mixtures = self._figures.mixtures.values()
-            self.plots.objects = [
-                pn.pane.Bokeh(self._figures.sed),
-                pn.Row(*(pn.pane.Bokeh(fig) for fig, *_ in mixtures)),
-            ]
+        if self._figures is None:  # not warmed (outside a served page, or not yet)
+            figures = _CardPlots()
+            figures.update(star, cut, titles)
+            self._place(figures)
         else:
             self._figures.update(star, cut, titles)
         self.panel.visible = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,9 @@ class AppData:
     _sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         init=False, repr=False, default_factory=dict
     )
+    #: The page warms the sky's index in a worker thread (the star card) while the loop may ask
+    #: for it or for another view's: one sort per view, and no eviction mid-insertion.
+    _sorting: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.calibration is not None and {"a_w1", "dist"} <= set(self.catalogue.columns):
@@ -146,16 +150,18 @@ class AppData:
 
     def sorted_by_y(self, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The candidates' row order by ``y`` and their ``x``, ``y`` in that order, for lasso
-        selections drawn on the (x, y) view; computed on the first lasso on that view (~1 s,
-        once per server process: doing it at start-up delayed the first page by as much), the
-        two most recent views kept (~64 MB each)."""
+        selections drawn on the (x, y) view; computed on the first lasso or click on that view
+        (~1 s, once per server process: doing it at start-up delayed the first page by as much;
+        a page warms the sky's in a worker thread), the two most recent views kept (~64 MB
+        each)."""
         cache = self._sorted
-        if (x, y) not in cache:
-            if len(cache) >= 2:
-                cache.pop(next(iter(cache)))
-            order = np.argsort(self.catalogue[y].to_numpy(), kind="stable").astype(np.int32)
-            cache[(x, y)] = (order, self.catalogue[x].to_numpy()[order], self.catalogue[y].to_numpy()[order])
-        return cache[(x, y)]
+        with self._sorting:
+            if (x, y) not in cache:
+                if len(cache) >= 2:
+                    cache.pop(next(iter(cache)))
+                order = np.argsort(self.catalogue[y].to_numpy(), kind="stable").astype(np.int32)
+                cache[(x, y)] = (order, self.catalogue[x].to_numpy()[order], self.catalogue[y].to_numpy()[order])
+            return cache[(x, y)]
 
     @property
     def n_strata(self) -> int:

@@ -414,7 +414,9 @@ def kiel_map_view(state: ExplorerState, *, height: int = 300) -> Any:
         sizing_mode="stretch_width",  # otherwise outgrow the view above it
         x_range=(x1, x0),  # Teff increasing to the left, log g downwards, as a Kiel diagram
         y_range=(y1, y0),
-        title="contamination of the cut (test split)",
+        # Short: Bokeh does not wrap a title, and at the figure's narrowest (compare on, at
+        # 1600 px) a longer one was cut off; the line above the plot says what it shows.
+        title="contamination (test split)",
         x_axis_label="Teff_phot (K)",
         y_axis_label="log g_phot",
         toolbar_location=None,

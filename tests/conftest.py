@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -245,3 +246,32 @@ def seen() -> type[Seen]:
     """Browser-test assertions on what is shown: ``seen.assert_visible(page, locator)``,
     ``seen.assert_drawn(page, locator)``."""
     return Seen
+
+
+#: Where browser tests write the README's screenshots (`make screenshots` sets it to docs/img);
+#: unset, they go to the test's temporary folder, so that a test run never changes a tracked file.
+SCREENSHOTS_ENV = "REDCLUMP_SCREENSHOTS"
+#: Largest screenshot kept (bytes): the repository carries them.
+MAX_SCREENSHOT_BYTES = 400_000
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
+    """``screenshot(page, name)`` saves what ``page`` shows as ``name``.png, quantised to 256
+    colours (the page is flat colours and a density image), in $REDCLUMP_SCREENSHOTS or the
+    test's temporary folder; it fails if the file is over :data:`MAX_SCREENSHOT_BYTES`."""
+    import io
+
+    from PIL import Image
+
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+
+    def take(page: Any, name: str) -> Path:
+        path = folder / f"{name}.png"
+        image = Image.open(io.BytesIO(page.screenshot())).convert("RGB").quantize(colors=256)
+        image.save(path, optimize=True)
+        size = path.stat().st_size
+        assert size <= MAX_SCREENSHOT_BYTES, f"{path} is {size:,} bytes (> {MAX_SCREENSHOT_BYTES:,})"
+        return path
+
+    return take

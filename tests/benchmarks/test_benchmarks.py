@@ -469,6 +469,11 @@ def test_serve_page_ready_latency_and_memory(browser, built_workdir: Path, port:
     RESULTS.append(
         f"| slider → new count visible, p50 / p95 | {1e3 * statistics.median(latencies):.0f} / {1e3 * np.percentile(latencies, 95):.0f} ms | ≤ 500 ms p95 |"
     )
+    # The page's first step pays for whatever was left cold when the page was built (issue #23).
+    RESULTS.append(
+        f"| slider → new count visible, the page's first step / median of the later 19 | "
+        f"{1e3 * latencies[0]:.0f} / {1e3 * statistics.median(latencies[1:]):.0f} ms | ≤ 1.3× |"
+    )
     RESULTS.append(
         f"| slider → new count shown and every visible plot redrawn, p50 / p95 | {np.median(redraws):.0f} / {np.percentile(redraws, 95):.0f} ms | ≤ 300 ms p95 |"
     )

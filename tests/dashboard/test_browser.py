@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 from pathlib import Path
 
@@ -300,7 +301,7 @@ def _click_star(page, star: pd.Series) -> None:  # type: ignore[no-untyped-def]
     page.mouse.click(*at)
 
 
-def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen, screenshot) -> None:  # type: ignore[no-untyped-def]
     """The card appears on screen beside the view with the star's facts and its SED and ΔP/Δν
     mixture plots drawn; a click on another star replaces it; Esc closes it."""
     url, workdir = server
@@ -320,6 +321,7 @@ def test_clicking_a_star_on_the_sky_shows_its_card(server, browser, seen) -> Non
     seen.assert_drawn(page, page.locator(".card-sed").first, colour="#000000")  # the bands' points
     for prefix in ("dp", "dnu"):  # the mixture's curve
         seen.assert_drawn(page, page.locator(f".card-{prefix}").first, colour="#0072B2")
+    screenshot(page, "card")  # the README's
 
     # Another star replaces it (the first star is kept aside: the sky's other isolated stars).
     other = _isolated_selected_star(workdir, Cut(dp_min=225, dnu_max=5.5), rank=1)
@@ -371,7 +373,7 @@ def test_pin_and_compare_and_the_two_cut_link(server, browser) -> None:  # type:
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
-def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_layout_gives_the_view_the_page(server, browser, screenshot, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """No horizontal scrollbar, the active view's plot frame wider than 60 % of the window, and at
     1600×1000 the numbers and the trade-off plot on screen without scrolling."""
     url, _ = server
@@ -391,11 +393,12 @@ def test_layout_gives_the_view_the_page(server, browser, size: tuple[int, int]) 
         for selector in ("#completeness", ".bottom-row canvas"):
             box = page.locator(selector).first.bounding_box()
             assert box is not None and box["y"] + box["height"] <= height, (selector, box)
+    screenshot(page, f"page-{width}x{height}")
     page.close()
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (2560, 1440)])
-def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_compare_numbers_are_not_clipped(server, browser, seen, screenshot, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """With A pinned and B = Tier 1, every numbers cell shows all its text (scroll width ≤ client
     width) and the table does not run under the trade-off plot beside it."""
     url, _ = server
@@ -417,4 +420,185 @@ def test_compare_numbers_are_not_clipped(server, browser, seen, size: tuple[int,
     assert not beside or table["x"] + table["width"] <= tradeoff["x"], (table, tradeoff)
     page.locator("#diff-n-selected").first.scroll_into_view_if_needed()
     seen.assert_visible(page, page.locator("#diff-n-selected").first)
+    if size == (1600, 1000):
+        screenshot(page, "compare")  # the README's
     page.close()
+
+
+def _open_listening(browser, url: str, **page_options):  # type: ignore[no-untyped-def]
+    """:func:`_open`, with every console warning and error also kept in order in ``page.console``
+    (as "type: text"), and uncaught page exceptions with them."""
+    page = browser.new_page(**page_options)
+    page.console = []
+
+    def hear(msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type in ("warning", "error"):
+            page.console.append(f"{msg.type}: {msg.text}")
+
+    page.on("console", hear)
+    page.on("pageerror", lambda exc: page.console.append(f"exception: {exc}"))
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector("#n-selected", timeout=60_000)
+    return page
+
+
+def _quiet(page, step: str, heard: dict[str, list[str]]) -> None:  # type: ignore[no-untyped-def]
+    """Let ``step``'s updates arrive and be drawn, then file what the console got meanwhile."""
+    page.wait_for_function("() => Bokeh.documents.every((doc) => doc.is_idle)", timeout=30_000)
+    time.sleep(1)  # Bokeh logs range warnings on the first paint after an update
+    already = sum(len(v) for v in heard.values())
+    heard[step] = page.console[already:]
+
+
+def test_the_console_hears_the_collector(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """The collector the tour relies on hears a warning, an error and an uncaught exception
+    (without this the tour below could pass by listening to nothing)."""
+    url, _ = server
+    page = _open_listening(browser, url)
+    heard: dict[str, list[str]] = {}
+    _quiet(page, "load", heard)
+    page.evaluate("console.warn('[bokeh] could not set initial ranges')")
+    page.evaluate("console.error('injected')")
+    page.evaluate("setTimeout(() => { throw new Error('thrown') }, 0)")
+    _quiet(page, "injected", heard)
+    assert heard["injected"] == [
+        "warning: [bokeh] could not set initial ranges",
+        "error: injected",
+        "exception: thrown",
+    ], heard
+    page.close()
+
+
+def test_a_tour_of_the_page_logs_no_console_warnings_or_errors(server, browser, seen, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Load, a slider step, a preset, a tab change and back, a click on a star (its card drawn),
+    pin, and an export: the browser's console gets no warning and no error at any step."""
+    url, workdir = server
+    star = _isolated_selected_star(workdir, TIER1)
+    page = _open_listening(browser, url, viewport={"width": 1600, "height": 1000})
+    heard: dict[str, list[str]] = {}
+    _quiet(page, "load", heard)
+
+    handle = page.locator(".noUi-handle").first
+    before = _shown_count(page)
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    assert _until(lambda: _shown_count(page) != before), "the slider step did not change the count"
+    _quiet(page, "slider step", heard)
+
+    page.locator(".preset-tier1 button").click()
+    _wait_for_count(page, _expected_count(workdir, TIER1))
+    _quiet(page, "preset Tier 1", heard)
+
+    for tab in ("Kiel", "Sky"):
+        page.locator(".bk-tab", has_text=tab).first.click()
+        _quiet(page, f"tab {tab}", heard)
+
+    time.sleep(1)  # the sky's x range settles to the frame's shape
+    _click_star(page, star)
+    card = page.locator(".star-card").first
+    assert _until(card.is_visible, timeout=15), "the card did not appear after a click on a star"
+    _quiet(page, "click on a star", heard)
+    for prefix in ("dp", "dnu"):
+        seen.assert_drawn(page, page.locator(f".card-{prefix}").first, colour="#0072B2")
+    page.keyboard.press("Escape")
+    _quiet(page, "Esc on the card", heard)
+
+    page.locator(".pin-cut button").click()
+    page.wait_for_selector("#a-n-selected", timeout=30_000)
+    _quiet(page, "pin", heard)
+
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(".download-sample a, .download-sample button").first.click()
+    info.value.save_as(tmp_path / "sample.parquet")
+    _quiet(page, "export", heard)
+
+    spoken = {step: messages for step, messages in heard.items() if messages}
+    assert not spoken, f"console warnings or errors, by step: {spoken}"
+    page.close()
+
+
+#: In the page: whether the card shows star ``id``, on screen, with its SED and both mixture
+#: plots laid out, holding data and finished drawing (BokehJS views, found by CSS class).
+_CARD_DRAWN_JS = """(id) => {
+  const views = [...Bokeh.index.all_views()];  // (an iterator: each find() would consume it)
+  const shown = (view) => view.el.getBoundingClientRect().width > 0;
+  const facts = views.find((v) => (v.model.css_classes || []).includes('star-card'));
+  if (!facts || !shown(facts) || !String(facts.model.text).includes(id)) return false;
+  for (const name of ['card-sed', 'card-dp', 'card-dnu']) {
+    const fig = views.find((v) => (v.model.css_classes || []).includes(name));
+    if (!fig || !shown(fig) || !fig.has_finished()) return false;
+    const sources = fig.model.renderers.map((r) => r.data_source).filter((s) => s);
+    if (!sources.length || sources.some((s) => s.get_length() === 0)) return false;
+  }
+  return true;
+}"""
+
+
+def _click_to_card(page, star: pd.Series) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a click on ``star`` to its card on screen with its plots drawn (the next
+    frame painted)."""
+    start = time.perf_counter()
+    _click_star(page, star)
+    # (the id as text: Gaia ids exceed a JavaScript number's exact integers)
+    page.wait_for_function(_CARD_DRAWN_JS, arg=str(int(star["source_id"])), polling="raf", timeout=30_000)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return time.perf_counter() - start
+
+
+def test_the_card_opens_within_a_moment_of_the_first_click(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """Click → the card on screen with its plots drawn, for a page's first click and for later
+    ones (each after Esc closed the card)."""
+    url, workdir = server
+    cut = Cut(dp_min=225, dnu_max=5.5)
+    stars = [_isolated_selected_star(workdir, cut, rank=rank) for rank in range(6)]
+    page = _open(browser, url, viewport={"width": 1600, "height": 1000})
+    page.wait_for_function("() => Bokeh.documents.every((doc) => doc.is_idle)", timeout=30_000)
+    time.sleep(2)  # the sky's x range settles to the frame's shape
+    times = []
+    for star in stars:
+        times.append(_click_to_card(page, star))
+        page.keyboard.press("Escape")
+        assert _until(lambda: not page.locator(".star-card").first.is_visible(), timeout=5)
+    first, later = times[0], times[1:]
+    print(f"click → card drawn: first {1e3 * first:.0f} ms, later {[round(1e3 * t) for t in later]} ms")
+    # Before the card was warmed when the page is built, the first click took 3-5× a later one
+    # on this mock (0.6-0.9 s against 0.18 s; ~3 s on the default build). Shared cores make
+    # single timings noisy: a ratio, with room.
+    assert first <= 2 * statistics.median(later), (first, later)
+    assert not page.errors, page.errors
+    page.close()
+
+
+def _slider_steps(page, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds from each of ``n`` ArrowRight presses on the ΔP slider to the new count shown."""
+    handle = page.locator(".noUi-handle").first
+    count = page.locator("#n-selected").first
+    times = []
+    for _ in range(n):
+        before = count.inner_text()
+        handle.focus()
+        start = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        while count.inner_text() == before and time.perf_counter() - start < 10:
+            time.sleep(0.005)
+        times.append(time.perf_counter() - start)
+        time.sleep(0.3)  # steps apart, as a person makes them (not merged into one)
+    return times
+
+
+def test_a_page_s_first_slider_step_is_as_quick_as_later_ones(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """Slider step → new count shown: a page's first step within 1.5× the median of its next
+    seven (the issue's target in the page benchmark is 1.3×), on the best of three pages: the
+    server's cleanup of a closed session can land on any one step of a shared machine. Before the
+    page sent its HTML panes' stylesheets at load, the first step took 2× a later one on each."""
+    url, _ = server
+    ratios = []
+    for _ in range(3):
+        page = _open(browser, url, viewport={"width": 1600, "height": 1000})
+        page.wait_for_function("() => Bokeh.documents.every((doc) => doc.is_idle)", timeout=30_000)
+        time.sleep(1)
+        first, *later = _slider_steps(page, 8)
+        print(f"slider step → count: first {1e3 * first:.0f} ms, later {[round(1e3 * t) for t in later]} ms")
+        ratios.append(first / statistics.median(later))
+        page.close()
+    assert min(ratios) <= 1.5, ratios
