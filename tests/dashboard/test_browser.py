@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from playwright.sync_api import expect
 from redclump.core.selection import TIER1, Cut
 from redclump.dashboard.data import DP_FLOOR
 from redclump.data import mock
@@ -42,6 +43,8 @@ def _wait_for_count(page, expected: int) -> None:  # type: ignore[no-untyped-def
     if not _until(lambda: _shown_count(page) == expected):
         cut = page.locator("#cut-text").first.inner_text()
         raise AssertionError(f"expected {expected} selected stars, page shows {_shown_count(page)} for '{cut}'")
+    # The count a person reads: on screen, not only in the DOM.
+    expect(page.locator("#n-selected").first).to_be_in_viewport()
 
 
 def _shown_count(page) -> int:  # type: ignore[no-untyped-def]
@@ -347,6 +350,8 @@ def test_pin_and_compare_and_the_two_cut_link(server, browser) -> None:  # type:
     page.locator(".preset-tier1 button").click()
     tier1 = _expected_count(workdir, TIER1)
     _wait_for_count(page, tier1)
+    for ident in ("#a-n-selected", "#diff-n-selected", "#cut-text", "#a-cut-text"):
+        expect(page.locator(ident).first).to_be_in_viewport()
     assert page.locator("#a-n-selected").first.inner_text() == f"{default:,}"
     assert page.locator("#diff-n-selected").first.inner_text() == f"{tier1 - default:+,}"
     assert "teff_phot > 4700" in page.locator("#cut-text").first.inner_text()

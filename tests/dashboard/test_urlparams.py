@@ -6,6 +6,7 @@ import math
 import time
 
 import pytest
+from playwright.sync_api import expect
 from redclump.dashboard.data import frames_to_app_data, synthetic_frames
 from redclump.dashboard.state import URL_PARAMS, ExplorerState
 from redclump.dashboard.urlparams import notice_html, read_url
@@ -101,5 +102,6 @@ def test_page_shows_one_line_about_the_adjusted_link(server, browser) -> None:  
     while int(page.locator("#n-selected").first.inner_text().replace(",", "")) != expected and time.time() < deadline:
         time.sleep(0.2)
     assert int(page.locator("#n-selected").first.inner_text().replace(",", "")) == expected
+    expect(page.locator("#n-selected").first).to_be_in_viewport()
     assert not errors, errors
     page.close()
