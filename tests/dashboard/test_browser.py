@@ -350,7 +350,10 @@ def test_pin_and_compare_and_the_two_cut_link(server, browser) -> None:  # type:
     page.locator(".preset-tier1 button").click()
     tier1 = _expected_count(workdir, TIER1)
     _wait_for_count(page, tier1)
-    for ident in ("#a-n-selected", "#diff-n-selected", "#cut-text", "#a-cut-text"):
+    for ident in ("#a-n-selected", "#diff-n-selected"):
+        expect(page.locator(ident).first).to_be_in_viewport()
+    for ident in ("#cut-text", "#a-cut-text"):  # below the counts: on screen once scrolled to
+        page.locator(ident).first.scroll_into_view_if_needed()
         expect(page.locator(ident).first).to_be_in_viewport()
     assert page.locator("#a-n-selected").first.inner_text() == f"{default:,}"
     assert page.locator("#diff-n-selected").first.inner_text() == f"{tier1 - default:+,}"
