@@ -21,6 +21,8 @@ from redclump import pipeline
 # The session's `browser` fixture (tests/conftest.py) skips these where Debian's chromium is absent.
 pytestmark = [pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
+#: BokehJS snippets the browser tests and the page benchmark run in the page.
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -264,20 +266,7 @@ def test_figure_set_downloads_for_the_current_cut(server, browser, tmp_path: Pat
 
 #: BokehJS, run in the page: the widest visible plot's frame (the active view) as
 #: [left, top, width, height] in page pixels, and, given data coordinates, their page position.
-_ACTIVE_FRAME_JS = """(point) => {
-  let best = null;
-  for (const view of Bokeh.index.all_views()) {
-    if (!(view.frame && view.frame.x_scale && view.canvas_view)) continue;
-    if (view.canvas_view.el.getBoundingClientRect().width === 0) continue;
-    if (best === null || view.frame.bbox.width > best.frame.bbox.width) best = view;
-  }
-  const canvas = best.canvas_view.el.getBoundingClientRect();
-  const frame = best.frame.bbox;
-  const at = point === null ? null
-    : [canvas.left + best.frame.x_scale.compute(point[0]), canvas.top + best.frame.y_scale.compute(point[1])];
-  const spans = [best.frame.x_range.end - best.frame.x_range.start, best.frame.y_range.end - best.frame.y_range.start];
-  return {frame: [canvas.left + frame.left, canvas.top + frame.top, frame.width, frame.height], at: at, spans: spans};
-}"""
+_ACTIVE_FRAME_JS = (FIXTURES / "active_frame.js").read_text()
 
 
 def _isolated_selected_star(workdir: Path, cut: Cut, rank: int = 0) -> pd.Series:
@@ -527,19 +516,7 @@ def test_a_tour_of_the_page_logs_no_console_warnings_or_errors(server, browser, 
 
 #: In the page: whether the card shows star ``id``, on screen, with its SED and both mixture
 #: plots laid out, holding data and finished drawing (BokehJS views, found by CSS class).
-_CARD_DRAWN_JS = """(id) => {
-  const views = [...Bokeh.index.all_views()];  // (an iterator: each find() would consume it)
-  const shown = (view) => view.el.getBoundingClientRect().width > 0;
-  const facts = views.find((v) => (v.model.css_classes || []).includes('star-card'));
-  if (!facts || !shown(facts) || !String(facts.model.text).includes(id)) return false;
-  for (const name of ['card-sed', 'card-dp', 'card-dnu']) {
-    const fig = views.find((v) => (v.model.css_classes || []).includes(name));
-    if (!fig || !shown(fig) || !fig.has_finished()) return false;
-    const sources = fig.model.renderers.map((r) => r.data_source).filter((s) => s);
-    if (!sources.length || sources.some((s) => s.get_length() === 0)) return false;
-  }
-  return true;
-}"""
+_CARD_DRAWN_JS = (FIXTURES / "card_drawn.js").read_text()
 
 
 def _click_to_card(page, star: pd.Series) -> float:  # type: ignore[no-untyped-def]
