@@ -22,7 +22,6 @@ __all__ = [
     "STRATA_BINS",
     "binned_metrics",
     "binned_metrics_2d",
-    "compare_at_equal_completeness",
     "contamination_strata",
     "reweighted_contamination",
     "selection_metrics",
@@ -375,70 +374,3 @@ def solve_for_completeness(
         threshold = _threshold_for_count(values[candidates], values[kept], op, needed)
     cut = base.replace(**{parameter: threshold})
     return cut, selection_metrics(cut.mask(truth_columns), is_rc)
-
-
-def compare_at_equal_completeness(
-    reference_selected: BoolArray,
-    base: Cut,
-    parameter: str,
-    truth_columns: Any,
-    is_rc: BoolArray,
-    *,
-    n_boot: int = 200,
-    seed: int = 0,
-    confidence: float = ONE_SIGMA,
-) -> dict[str, Any]:
-    """Contamination of one network set's cut at another selection's completeness.
-
-    The reference (e.g. the authors' networks' Tier 2 on the test split) sets a completeness;
-    ``parameter`` of ``base`` (e.g. our ΔP threshold at Δν < 5.5 µHz) is solved on the same
-    stars for that completeness (:func:`solve_for_completeness`); both contaminations follow.
-    The relative reduction 1 − c_ours / c_reference gets a bootstrap interval over test stars,
-    redoing the solve in each draw, so it carries the uncertainty of both selections and of
-    the matching.
-
-    Parameters
-    ----------
-    reference_selected
-        The reference selection's mask over the same test stars, in the same order.
-    base, parameter, truth_columns, is_rc
-        As in :func:`solve_for_completeness`.
-
-    Returns
-    -------
-    dict
-        ``reference`` and ``matched`` (:func:`selection_metrics` of each), ``cut`` (the solved
-        cut's text), ``threshold``, ``relative_reduction`` with ``relative_reduction_lo``/``_hi``,
-        or a ``note`` when the completeness cannot be matched.
-    """
-    reference_selected = np.asarray(reference_selected, dtype=bool)
-    is_rc = np.asarray(is_rc, dtype=bool)
-    reference = selection_metrics(reference_selected, is_rc, confidence=confidence)
-    out: dict[str, Any] = {"reference": reference}
-    if not np.isfinite(reference["completeness"]) or not reference["contamination"] > 0:
-        out["note"] = "the reference selection has no contamination to compare with"
-        return out
-    cut, solved = solve_for_completeness(base, parameter, truth_columns, is_rc, reference["completeness"])
-    if cut is None:
-        out["note"] = solved["note"]
-        return out
-    matched = selection_metrics(cut.mask(truth_columns), is_rc, confidence=confidence)
-    out.update(matched=matched, cut=cut.text(), threshold=getattr(cut, parameter))
-    out["relative_reduction"] = 1.0 - matched["contamination"] / reference["contamination"]
-    columns = {name: np.asarray(truth_columns[name]) for name in {*cut.required_columns(), _THRESHOLDS[parameter][0]}}
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_boot):
-        pick = rng.integers(0, is_rc.size, size=is_rc.size)
-        sample = {name: values[pick] for name, values in columns.items()}
-        ref = selection_metrics(reference_selected[pick], is_rc[pick])
-        if not np.isfinite(ref["completeness"]) or not ref["contamination"] > 0:
-            continue  # a draw without RC or without contaminants has no ratio
-        drawn_cut, m = solve_for_completeness(base, parameter, sample, is_rc[pick], ref["completeness"])
-        if drawn_cut is not None:
-            draws.append(1.0 - m["contamination"] / ref["contamination"])
-    tail = (1.0 - confidence) / 2.0
-    out["relative_reduction_lo"] = float(np.quantile(draws, tail)) if draws else float("nan")
-    out["relative_reduction_hi"] = float(np.quantile(draws, 1 - tail)) if draws else float("nan")
-    out["n_boot"] = len(draws)
-    return out

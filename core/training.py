@@ -47,6 +47,12 @@ class TrainingResult:
     steps: int = 0
     #: Why training ended: "converged" (early stopping), "max_steps"/"max_epochs", "time_budget".
     stop_reason: str = ""
+    #: Optimiser steps taken at each entry of ``train_loss``/``valid_loss`` (the loss curve's x).
+    eval_steps: list[int] = field(default_factory=list)
+
+    def curve(self) -> dict[str, list[float]]:
+        """The loss curve as plain lists: ``step``, ``train`` and ``valid`` (mean NLL per star)."""
+        return {"step": list(self.eval_steps), "train": list(self.train_loss), "valid": list(self.valid_loss)}
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
@@ -137,6 +143,7 @@ def train_mdn(
             valid = float(_nll(model, xv, yv))
         result.train_loss.append(total / len(xt))
         result.valid_loss.append(valid)
+        result.eval_steps.append(result.steps)
         if progress:
             progress(epoch, result.train_loss[-1], valid)
         if valid < best_loss - 1e-4:
@@ -289,6 +296,7 @@ def train_full_batch(
         valid = _chunked_nll(model, xv, yv, schedule.chunk_rows)
         result.train_loss.append(total)
         result.valid_loss.append(valid)
+        result.eval_steps.append(step)
         if progress:
             progress(step, result.train_loss[-1], valid)
         if valid < best_loss - 1e-4:

@@ -18,18 +18,31 @@ import pandas as pd
 
 from . import atomic
 
-__all__ = ["ESTIMATES_DIR", "CalibrationFileError", "read_calibration", "read_manifest", "write_calibration"]
+__all__ = [
+    "ESTIMATES_DIR",
+    "CalibrationFileError",
+    "estimates_dir",
+    "read_calibration",
+    "read_manifest",
+    "write_calibration",
+]
 
 ESTIMATES_DIR = "estimates"
+
+
+def estimates_dir(workdir: Path | str, networks: str = "redclump") -> Path:
+    """``workdir/estimates/`` for our networks, ``estimates_<set>/`` for another network set
+    (the same suffix as its ``models_<set>/`` and ``catalogue_<set>/``)."""
+    return Path(workdir) / (ESTIMATES_DIR if networks == "redclump" else f"{ESTIMATES_DIR}_{networks}")
 
 
 class CalibrationFileError(RuntimeError):
     """The estimate files are missing a part or cannot be read."""
 
 
-def read_manifest(workdir: Path) -> dict[str, Any] | None:
+def read_manifest(workdir: Path, networks: str = "redclump") -> dict[str, Any] | None:
     """The manifest of ``workdir/estimates/``, or None when there is none."""
-    path = Path(workdir) / ESTIMATES_DIR / "_manifest.json"
+    path = estimates_dir(workdir, networks) / "_manifest.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -39,26 +52,28 @@ def write_calibration(
     arrays: dict[str, np.ndarray],
     meta: dict[str, Any],
     manifest: dict[str, Any],
+    networks: str = "redclump",
 ) -> None:
     """Write the folder under a temporary name and move it into place whole."""
-    workdir = Path(workdir)
-    tmp = workdir / f".{ESTIMATES_DIR}.tmp-{os.getpid()}"
+    folder = estimates_dir(workdir, networks)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
         twins.to_parquet(tmp / "twins.parquet", index=False)
         np.savez_compressed(tmp / "cells.npz", meta=json.dumps(meta), **arrays)
         (tmp / "_manifest.json").write_text(json.dumps(manifest, indent=2))
-        atomic.replace_dir(tmp, workdir / ESTIMATES_DIR)
+        atomic.replace_dir(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def read_calibration(workdir: Path) -> dict[str, Any] | None:
+def read_calibration(workdir: Path, networks: str = "redclump") -> dict[str, Any] | None:
     """``twins``, ``parent``, ``shares``, ``share_draws``, ``truth_range`` and
-    ``class_names`` from ``workdir/estimates/``; None when it has not been built."""
-    folder = Path(workdir) / ESTIMATES_DIR
+    ``class_names`` from ``workdir/estimates/`` (or a network set's ``estimates_<set>/``); None
+    when it has not been built."""
+    folder = estimates_dir(workdir, networks)
     if not (folder / "_manifest.json").exists():
         return None
     try:

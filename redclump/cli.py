@@ -27,6 +27,8 @@ DEFAULT_WORKDIR = Path(".redclump")
 #: Same as redclump.data.mock.DEFAULT_STARS (tested); kept here so `--help` and `serve` do not
 #: import astropy's coordinate machinery.
 DEFAULT_STARS = 75_000_000
+#: Same as redclump.core.networks.NETWORK_SETS (tested); kept here so `--help` does not import torch.
+NETWORK_SETS = ("redclump", "paper", "paper_minibatch")
 
 
 class CommandError(Exception):
@@ -193,9 +195,9 @@ def _bar_factory(desc: str, total: int) -> Any:
 
 
 def _network_sets(args: argparse.Namespace) -> tuple[str, ...]:
-    """The network sets a command works on: ours by default, ``--networks paper|both``."""
+    """The network sets a command works on: ours by default, ``--networks paper|paper_minibatch|both|all``."""
     choice = getattr(args, "networks", "redclump")
-    return ("redclump", "paper") if choice == "both" else (choice,)
+    return {"both": ("redclump", "paper"), "all": NETWORK_SETS}.get(choice, (choice,))
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -254,7 +256,8 @@ def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
             est = summary["estimates"]
             print(
                 f"estimates: {est['twins']:,} degraded twins of {est['truth_stars']:,} test-split stars "
-                f"({est['twins_in_catalogue']:,} predicted giants) in estimates/; {est['seconds']:.1f} s"
+                f"({est['twins_in_catalogue']:,} predicted giants) in "
+                f"{'estimates' if networks == 'redclump' else f'estimates_{networks}'}/; {est['seconds']:.1f} s"
             )
     return summaries
 
@@ -476,7 +479,7 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_report(args: argparse.Namespace) -> str:
     from redclump import catalogue_report, estimation, report
 
-    for out in (args.out, args.json):
+    for out in (args.out, args.json, args.curves):
         if out is not None and out.exists() and not args.overwrite:
             raise CommandError(f"{out} exists; pass --overwrite to replace it")
     try:
@@ -493,6 +496,13 @@ def cmd_report(args: argparse.Namespace) -> str:
     if args.json is not None and rows is not None:
         catalogue_report.write_json(rows, args.json)
         print(f"report: catalogue estimates written to {args.json}")
+    if args.curves is not None:
+        from redclump import loss_curves
+
+        try:
+            print(f"report: loss curves drawn in {loss_curves.plot_loss_curves(args.workdir, args.curves)}")
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from None
     if args.out is None:
         print(text)
     else:
@@ -573,11 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
     def add_networks_option(p: argparse.ArgumentParser, *, train: bool) -> None:
         p.add_argument(
             "--networks",
-            choices=("redclump", "paper", "both"),
+            choices=(*NETWORK_SETS, "both", "all"),
             default="redclump",
             help=(
-                "network set: ours (redclump, default: models/, catalogue/), the authors' "
-                "(paper: models_paper/, catalogue_paper/) or both"
+                "network set: ours (redclump, default: models/, catalogue/), the authors' trained full-batch "
+                "as they did (paper: models_paper/, catalogue_paper/), the authors' design trained minibatch "
+                "(paper_minibatch: models_paper_minibatch/, …), both (ours and paper) or all three"
             ),
         )
         if train:
@@ -587,8 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
                 type=_positive_int,
                 default=None,
                 help=(
-                    "full-batch steps at most per network of the paper set (default: 30 million "
-                    "training-star steps, e.g. 163 on 185,000 stars; early stopping may end sooner)"
+                    "full-batch steps at most per network of the paper set (default: 1.2 billion "
+                    "training-star steps, e.g. 6,000 on 200,000 stars; early stopping may end sooner)"
                 ),
             )
             p.add_argument(
@@ -683,7 +694,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser(
-        "report", help="both network sets beside the paper: precisions and Table 1 (markdown, for the README)"
+        "report",
+        help="the network sets beside the paper: precisions, Table 1, the trade-off (markdown, for the README)",
     )
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="build folder (default: .redclump)")
     p.add_argument("--out", type=Path, default=None, help="write the markdown here (default: print it)")
@@ -693,6 +705,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE",
         help="also write the catalogue estimates by sample, G and distance as JSON (estimates only)",
+    )
+    p.add_argument(
+        "--curves",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also draw the authors' networks' validation loss against step (PNG or PDF)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_report)

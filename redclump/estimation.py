@@ -95,16 +95,23 @@ def _shares(
 
 
 def build_calibration(
-    workdir: Path, models: Any, *, force: bool = False, seed: int = 0, per_star: int = TWINS_PER_STAR
+    workdir: Path,
+    models: Any,
+    *,
+    networks: str = "redclump",
+    force: bool = False,
+    seed: int = 0,
+    per_star: int = TWINS_PER_STAR,
 ) -> dict[str, Any]:
-    """Write ``workdir/estimates/``: the twins and the cell counts (skipped when the catalogue,
-    the scored truth set and the settings are unchanged)."""
+    """Write ``workdir/estimates/`` (``estimates_<set>/`` for another network set): the twins
+    run through ``models`` and the cell counts of that set's catalogue (skipped when the
+    catalogue, the scored truth set and the settings are unchanged)."""
     from redclump.core.inference import predict_catalogue
     from redclump.core.twins import draw_twins
+    from redclump.pipeline import network_paths
 
     workdir = Path(workdir)
-    catalogue_dir = workdir / "catalogue"
-    scored_path = workdir / "truthset_scored.parquet"
+    catalogue_dir, scored_path = network_paths(workdir, networks)[1:]
     settings = {
         "catalogue": manifests.file_sha256(catalogue_dir / "_manifest.json"),
         "scored": [scored_path.stat().st_size, scored_path.stat().st_mtime_ns] if scored_path.exists() else None,
@@ -112,9 +119,9 @@ def build_calibration(
         "per_star": per_star,
         "version": 3,
     }
-    manifest = calibration_files.read_manifest(workdir)
+    manifest = calibration_files.read_manifest(workdir, networks)
     if not force and manifest is not None and manifest.get("settings") == settings:
-        log.info("estimates in %s are up to date", workdir / ESTIMATES_DIR)
+        log.info("estimates in %s are up to date", calibration_files.estimates_dir(workdir, networks))
         return manifest["summary"]
     start = time.perf_counter()
     scored = pd.read_parquet(scored_path)
@@ -148,11 +155,13 @@ def build_calibration(
         },
         {"truth_range": truth_range, "class_names": class_names},
         {"settings": settings, "summary": summary},
+        networks,
     )
     return summary
 
 
-def load_calibration(workdir: Path) -> estimates.Calibration | None:
-    """The calibration in ``workdir/estimates/``, or None when it has not been built."""
-    parts = calibration_files.read_calibration(Path(workdir))
+def load_calibration(workdir: Path, networks: str = "redclump") -> estimates.Calibration | None:
+    """The calibration in ``workdir/estimates/`` (``estimates_<set>/``), or None when it has
+    not been built."""
+    parts = calibration_files.read_calibration(Path(workdir), networks)
     return None if parts is None else estimates.Calibration.from_parts(parts)

@@ -238,7 +238,19 @@ def train(
     if networks == "paper":
         # Ours keep the settings they always had, so an existing build stays up to date.
         del settings["epochs"]
-        settings.update(networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates)
+        settings.update(
+            networks=networks,
+            max_steps=paper_max_steps,
+            row_steps=network_sets.PAPER_ROW_STEPS,
+            time_budget=paper_time_budget,
+            rates=paper_rates,
+        )
+    elif networks == "paper_minibatch":
+        settings.update(
+            networks=networks,
+            epochs=network_sets.PAPER_MINIBATCH_EPOCHS,
+            patience=network_sets.PAPER_MINIBATCH_PATIENCE,
+        )
     manifest_path = model_dir / "_manifest.json"
     if not force and _manifest_settings(manifest_path) == settings:
         try:
@@ -269,7 +281,7 @@ def train(
                 raise PipelineError(msg)
             x = {s: p[list(FEATURES)].to_numpy(np.float32) for s, p in parts.items()}
             y = {s: p[list(targets)].to_numpy(np.float32) for s, p in parts.items()}
-            if networks == "paper":
+            if networks in ("paper", "paper_minibatch"):
                 left = None if paper_time_budget is None else paper_time_budget - (time.perf_counter() - start)
                 model, record = _train_paper_stage(
                     stage,
@@ -281,6 +293,7 @@ def train(
                     time_left=left,
                     rates=paper_rates,
                     progress_factory=progress_factory,
+                    minibatch=networks == "paper_minibatch",
                 )
             else:
                 model, record = _train_redclump_stage(
@@ -373,7 +386,11 @@ def _train_paper_stage(
     time_left: float | None,
     rates: str,
     progress_factory: Callable[[str, int], Any] | None,
+    minibatch: bool = False,
 ) -> tuple[StageModel, dict[str, Any]]:
+    """The authors' two networks of a stage: full-batch Adam (their optimiser) or, with
+    ``minibatch``, our minibatch Adam with early stopping (``paper_minibatch``). Each network's
+    loss curve, stop reason and best step go into the record."""
     papers = network_sets.PAPER_NETWORKS[stage]
     still_to_train = len(network_sets.PAPER_NETWORKS) * 2 - STAGES.index(stage) * 2
     bars: dict[str, Any] = {}
@@ -384,7 +401,8 @@ def _train_paper_stage(
         if target not in bars:
             for bar in bars.values():
                 bar.close()
-            bars[target] = progress_factory(f"train {stage} {target} (paper, full batch)", steps[target])
+            how = "minibatch, epochs" if minibatch else "full batch"
+            bars[target] = progress_factory(f"train {stage} {target} (paper, {how})", steps[target])
         bar = bars[target]
         bar.update(step - bar.n)
         bar.set_postfix(train=f"{train_loss:.3f}", valid=f"{valid_loss:.3f}")
@@ -399,6 +417,21 @@ def _train_paper_stage(
         pick = np.random.default_rng(seed + j).permutation(len(x["train"]))[: net.n_train]
         pick.sort()
         drawn.append(len(pick))
+        data = (network_sets.paper_config(net), x["train"][pick], y["train"][pick, j : j + 1])
+        data += (x["valid"], y["valid"][:, j : j + 1])
+        if minibatch:
+            steps[net.target] = network_sets.PAPER_MINIBATCH_EPOCHS
+            result = train_mdn(
+                *data,
+                seed=seed + j,
+                epochs=network_sets.PAPER_MINIBATCH_EPOCHS,
+                patience=network_sets.PAPER_MINIBATCH_PATIENCE,
+                device=device,
+                progress=lambda epoch, tl, vl, target=net.target: report(target, epoch + 1, tl, vl),
+            )
+            results.append(result)
+            schedules.append(None)
+            continue
         steps[net.target] = max_steps or network_sets.paper_max_steps(len(pick))
         # Each network may use the time really left, shared among those still to train.
         budget = (
@@ -413,11 +446,7 @@ def _train_paper_stage(
             time_budget=budget,
         )
         result = train_full_batch(
-            network_sets.paper_config(net),
-            x["train"][pick],
-            y["train"][pick, j : j + 1],
-            x["valid"],
-            y["valid"][:, j : j + 1],
+            *data,
             schedule=schedule,
             seed=seed + j,
             device=device,
@@ -432,16 +461,27 @@ def _train_paper_stage(
             net.target: {
                 "script": net.script,
                 "n_components": net.n_components,
-                "rates": rates,
-                "learning_rate": schedule.learning_rate,
-                "decay_rate": schedule.decay_rate,
-                "decay_steps": schedule.decay_steps,
+                "optimiser": "minibatch Adam, cosine decay (train_mdn)" if minibatch else "full-batch Adam",
+                **(
+                    {"max_epochs": steps[net.target], "best_epoch": result.best_epoch}
+                    if schedule is None
+                    else {
+                        "rates": rates,
+                        "learning_rate": schedule.learning_rate,
+                        "decay_rate": schedule.decay_rate,
+                        "decay_steps": schedule.decay_steps,
+                        "eval_every": schedule.eval_every,
+                        "patience": schedule.patience,
+                        "max_steps": steps[net.target],
+                    }
+                ),
                 "script_learning_rate": net.learning_rate,
-                "max_steps": steps[net.target],
                 "n_train": n_train,
                 "steps": result.steps,
-                "best_step": result.best_epoch,
+                # The optimiser step of the best validation loss (the weights kept).
+                "best_step": result.eval_steps[result.best_epoch] if schedule is None else result.best_epoch,
                 "stop_reason": result.stop_reason,
+                "curve": result.curve(),
             }
             for net, result, n_train, schedule in zip(papers, results, drawn, schedules, strict=True)
         },
@@ -502,16 +542,15 @@ def infer(
     ``networks="paper"``, the authors' networks from ``models_paper/`` into
     ``catalogue_paper/`` and ``truthset_scored_paper.parquet`` (:func:`network_paths`).
 
-    For our networks (the app's) it then builds ``workdir/estimates/``, the degraded twins
-    behind the catalogue-level contamination and completeness (:mod:`redclump.estimation`);
+    It then builds ``workdir/estimates/`` (``estimates_<set>/`` for another set), the degraded
+    twins behind the catalogue-level contamination and completeness (:mod:`redclump.estimation`);
     its summary is the result's ``"estimates"``."""
     from redclump import estimation
 
     summary = _infer_catalogue(workdir, networks=networks, client=client, force=force, progress=progress)
-    if networks == "redclump":
-        models = _load_model_dir(Path(workdir) / "models")
-        summary = {**summary, "estimates": estimation.build_calibration(Path(workdir), models, force=force)}
-    return summary
+    models = _load_model_dir(network_paths(workdir, networks).models)
+    estimated = estimation.build_calibration(Path(workdir), models, networks=networks, force=force)
+    return {**summary, "estimates": estimated}
 
 
 def _infer_catalogue(

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from redclump.core import diagnostics, metrics, provenance
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
 
+from . import galaxy_scale, race
 from .pipeline import PAPER_PRECISION, network_paths
 
 __all__ = ["PAPER_TABLE1", "SAMPLES", "ReportError", "build_report", "collect", "write_report"]
@@ -41,7 +42,7 @@ PAPER_TABLE1: dict[str, str] = {
     "|b| > 30°": "15k, 9 %",
     "P(RC) ≥ 0.5": "–",
 }
-NETWORK_LABELS = {"redclump": "ours", "paper": "authors'"}
+NETWORK_LABELS = race.LABELS
 PRECISION_ROWS = (
     ("Teff (giants)", "stage2", "teff", "K", "{:+.0f}", "{:.0f}"),
     ("log g (giants)", "stage2", "logg", "dex", "{:+.3f}", "{:.2f}"),
@@ -61,12 +62,19 @@ def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str,
     non-RC count when the catalogue carries ``true_state`` (a mock)."""
     files = sorted(catalogue_dir.glob("*.parquet"))
     counts = {
-        name: {"n": 0, "beyond_10kpc": 0, "strata": np.zeros(n_strata, dtype=np.int64), "true_fp": 0, "has_truth": True}
+        name: {
+            "n": 0,
+            "beyond_10kpc": 0,
+            "strata": np.zeros(n_strata, dtype=np.int64),
+            "true_fp": 0,
+            "has_truth": True,
+            "by_component": {},
+        }
         for name in SAMPLES
     }
     for path in files:
         names = set(pq.read_schema(path).names)
-        wanted = [c for c in (*_CATALOGUE_COLUMNS, "true_state") if c in names]
+        wanted = [c for c in (*_CATALOGUE_COLUMNS, "true_state", "true_component") if c in names]
         frame = pd.read_parquet(path, columns=wanted)
         strata = metrics.contamination_strata(frame)[0]
         for name, cut in SAMPLES.items():
@@ -77,6 +85,7 @@ def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str,
             entry["strata"] += metrics.stratum_counts(strata, mask, n_strata)
             if "true_state" in frame:
                 entry["true_fp"] += int(np.count_nonzero(mask & (frame["true_state"].astype(str).to_numpy() != "RC")))
+                galaxy_scale.add_component_counts(entry["by_component"], frame[mask])
             else:
                 entry["has_truth"] = False
     return counts
@@ -111,6 +120,7 @@ def _network_results(workdir: Path, networks: str) -> dict[str, Any] | None:
         result["samples"][name] = {
             **stats,
             "n_catalogue": entry["n"],
+            "by_component": entry["by_component"],
             "beyond_10kpc": entry["beyond_10kpc"],
             "reweighted": reweighted,
             "true_catalogue": entry["true_fp"] / entry["n"] if entry["has_truth"] and entry["n"] else float("nan"),
@@ -162,24 +172,32 @@ def _precision_table(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _paper_network_text(stage: str, target: str, record: dict[str, Any]) -> str:
+    """One authors' network: steps, the best one, why it stopped, its rate and stars."""
+    unit = "epochs" if "max_epochs" in record else "steps"
+    done = len(record["curve"]["step"]) if unit == "epochs" and "curve" in record else record["steps"]
+    text = f"{stage} {target} {done:,} {unit} (best at step {record['best_step']:,}, {record['stop_reason']}"
+    if "learning_rate" in record:
+        text += f", lr {record['learning_rate']:g}"
+    if "n_train" in record:
+        text += f", {record['n_train']:,} stars"
+    return text + ")"
+
+
 def _training_lines(results: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for name, result in results.items():
         evaluation = result["evaluation"]
         seconds = evaluation.get("seconds", float("nan"))
-        if name == "paper":
-            parts = []
-            for stage, info in evaluation["stages"].items():
-                for target, record in info.get("per_target", {}).items():
-                    parts.append(
-                        f"{stage} {target} {record['steps']:,} steps (best {record['best_step']:,}, "
-                        f"{record['stop_reason']}, lr {record['learning_rate']:g}, {record['n_train']:,} stars)"
-                        if "n_train" in record
-                        else f"{stage} {target} {record['steps']:,} steps (best {record['best_step']:,}, "
-                        f"{record['stop_reason']})"
-                    )
+        if name != "redclump":
+            parts = [
+                _paper_network_text(stage, target, record)
+                for stage, info in evaluation["stages"].items()
+                for target, record in info.get("per_target", {}).items()
+            ]
+            how = "minibatch Adam with early stopping" if name == "paper_minibatch" else "full-batch Adam"
             lines.append(
-                f"- Authors' networks: full-batch Adam, {seconds:.0f} s in all; " + "; ".join(parts) + ". "
+                f"- {NETWORK_LABELS[name].capitalize()}: {how}, {seconds:.0f} s in all; " + "; ".join(parts) + ". "
                 "The authors ran 10⁶ full-batch steps per network on GPUs."
             )
         else:
@@ -216,35 +234,6 @@ def _table1(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _equal_completeness(results: dict[str, dict[str, Any]]) -> list[str]:
-    ours, theirs = results.get("redclump"), results.get("paper")
-    if not ours or not theirs or "test" not in ours or "test" not in theirs:
-        return ["Needs both network sets built and inferred (`redclump build --networks both`)."]
-    if not np.array_equal(ours["test"]["source_id"].to_numpy(), theirs["test"]["source_id"].to_numpy()):
-        return ["The two scored truth sets hold different test stars: rebuild both from the same truth set."]
-    comparison = metrics.compare_at_equal_completeness(
-        TIER2.mask(theirs["test"]), TIER2, "dp_min", ours["test"], ours["is_rc"], n_boot=200, seed=0
-    )
-    ref = comparison["reference"]
-    if "note" in comparison:
-        return [f"Not computable: {comparison['note']}."]
-    matched = comparison["matched"]
-    reference_completeness = _pct(ref["completeness"], ref["completeness_lo"], ref["completeness_hi"])
-    return [
-        f"The authors' networks' Tier 2 keeps {reference_completeness} "
-        f"of the test-split RC at {_pct(ref['contamination'], ref['contamination_lo'], ref['contamination_hi'])} "
-        "contamination. Our networks, with the ΔP threshold solved on the same test stars for that completeness "
-        f"at Δν < 5.5 µHz (`{comparison['cut']}`), keep "
-        f"{_pct(matched['completeness'], matched['completeness_lo'], matched['completeness_hi'])} at "
-        f"{_pct(matched['contamination'], matched['contamination_lo'], matched['contamination_hi'])} contamination: "
-        f"{100 * comparison['relative_reduction']:.0f} % lower "
-        f"[{100 * comparison['relative_reduction_lo']:.0f}, {100 * comparison['relative_reduction_hi']:.0f}] "
-        f"(68 % bootstrap interval over test stars, the threshold re-solved in each of {comparison['n_boot']} draws). "
-        "This is the honest measure of what our design improves: the same truth set, the same test stars, "
-        "the same completeness.",
-    ]
-
-
 def _completeness_budget(results: dict[str, dict[str, Any]]) -> list[str]:
     """Where each network set's Tier 2 loses its true-RC test stars (core.diagnostics)."""
     cut = TIER2
@@ -279,10 +268,10 @@ def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | 
     for name in NETWORK_LABELS:
         if name not in results:
             lines.append(
-                f"- {NETWORK_LABELS[name].capitalize()} networks: not built (`redclump build --networks {name}`)."
+                f"- Not built: {NETWORK_LABELS[name]} networks (`redclump build --networks {name}`)."
             )
         elif "note" in results[name]:
-            lines.append(f"- {NETWORK_LABELS[name].capitalize()} networks: {results[name]['note']}.")
+            lines.append(f"- {NETWORK_LABELS[name].capitalize()}: {results[name]['note']}.")
     lines += ["", "### Table 1: the paper's samples", ""]
     if any_test is not None:
         n_rc = int(any_test["is_rc"].sum())
@@ -294,7 +283,16 @@ def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | 
             "Paper: stars, contamination, completeness (Lucey et al. 2020)."
         )
         lines += ["", *_table1(results)]
-    lines += ["", "### Our networks at the authors' networks' completeness", "", *_equal_completeness(results), ""]
+    if "redclump" in results and "samples" in results["redclump"]:
+        lines += ["", "### Counts on the Galaxy's scale", "", *galaxy_scale.scaled_lines(workdir, results["redclump"])]
+    tests = {name: (r["test"], r["is_rc"]) for name, r in results.items() if "test" in r}
+    lines += [
+        "",
+        "### The network sets along the trade-off",
+        "",
+        *race.tradeoff_lines(race.tradeoff_rows(workdir, tests)),
+        "",
+    ]
     if any_test is not None:
         lines += [
             "### Where Tier 2 loses true RC stars",

@@ -59,6 +59,12 @@ def test_cli_default_star_count_matches_the_mock() -> None:
     assert cli.DEFAULT_STARS == mock.DEFAULT_STARS
 
 
+def test_cli_network_sets_match_the_designs() -> None:
+    from redclump.core import networks
+
+    assert cli.NETWORK_SETS == networks.NETWORK_SETS
+
+
 @pytest.mark.parametrize("command", ["select", "figures"])
 @pytest.mark.parametrize("term", CUT_TERMS, ids=lambda term: term.name)
 def test_every_cut_term_is_an_option_that_sets_the_cut(command: str, term: CutTerm) -> None:

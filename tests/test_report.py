@@ -1,19 +1,19 @@
-"""Both network sets on a tiny build: `build --networks both`, then `report`."""
+"""All three network sets on a tiny build: `build --networks all`, then `report`."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from redclump.core import tradeoff
 from redclump.core.mdn import PerTargetMDN
 from redclump.core.selection import TIER2
 
-from redclump import cli, pipeline, report
+from redclump import cli, pipeline, race, report
 
 MAX_STEPS = 150
 
@@ -22,7 +22,7 @@ MAX_STEPS = 150
 def both(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("both")
     args = ["build", "--workdir", str(workdir), "--stars", "400000", "--truth-fraction", "1.0", "--workers", "1"]
-    assert cli.main([*args, "--networks", "both", "--epochs", "40", "--max-steps", str(MAX_STEPS)]) == 0
+    assert cli.main([*args, "--networks", "all", "--epochs", "40", "--max-steps", str(MAX_STEPS)]) == 0
     return workdir
 
 
@@ -72,17 +72,18 @@ def test_report_puts_both_sets_beside_the_paper(both: Path, tmp_path: Path) -> N
     assert cli.main(["report", "--workdir", str(both), "--out", str(out)]) == 0
     text = out.read_text()
     for sample in ("Tier 1", "Tier 2", r"\|b\| > 30°", "P(RC) ≥ 0.5"):
-        for label in ("ours", "authors'"):
+        for label in report.NETWORK_LABELS.values():
             assert f"| {sample} | {label} |" in text, (sample, label)
     for parameter in ("Teff (giants)", "log g (giants)", "ΔP", "Δν"):
-        assert f"| {parameter} | ours |" in text and f"| {parameter} | authors' |" in text
+        for label in report.NETWORK_LABELS.values():
+            assert f"| {parameter} | {label} |" in text, (parameter, label)
     assert "2.6M, 33 %, 94 %" in text and "±80 s" in text and "±153 K" in text
     # The catalogue sizes are the catalogues' own Tier 2 counts.
-    for label, folder in (("ours", "catalogue"), ("authors'", "catalogue_paper")):
+    for label, folder in (("ours", "catalogue"), ("authors' (full-batch)", "catalogue_paper")):
         n = int(TIER2.mask(pd.read_parquet(both / folder)).sum())
         assert f"| Tier 2 | {label} | {n:,} |" in text
     # Test-split numbers are those of core.metrics on each set's own scored truth set.
-    for label, name in (("ours", ""), ("authors'", "_paper")):
+    for label, name in (("ours", ""), ("authors' (full-batch)", "_paper")):
         test, is_rc = pipeline.test_split_truth(pd.read_parquet(both / f"truthset_scored{name}.parquet"))
         catalogue = pd.read_parquet(both / f"catalogue{name}")
         for sample, cut in report.SAMPLES.items():
@@ -90,34 +91,37 @@ def test_report_puts_both_sets_beside_the_paper(both: Path, tmp_path: Path) -> N
             row = f"| {sample.replace('|', chr(92) + '|')} | {label} | {int(cut.mask(catalogue).sum()):,} | "
             row += report._pct(stats["contamination"], stats["contamination_lo"], stats["contamination_hi"])
             assert row in text, row
-    assert "### Our networks at the authors' networks' completeness" in text
-    assert "steps (best" in text and "10⁶ full-batch steps" in text
+    assert "### The network sets along the trade-off" in text
+    assert "steps (best at step" in text and "epochs (best at step" in text and "10⁶ full-batch steps" in text
     # No silent overwrite.
     assert cli.main(["report", "--workdir", str(both), "--out", str(out)]) == 2
 
 
-def test_equal_completeness_of_a_set_against_itself_is_no_improvement(both: Path, tmp_path: Path) -> None:
-    """With our own outputs standing in for the authors', the matched cut keeps the same
-    completeness and cannot be more than marginally purer: the comparison is wired to the right
-    stars and columns."""
+def test_race_of_a_set_against_itself_is_equal_everywhere(both: Path, tmp_path: Path) -> None:
+    """With our own outputs standing in for the authors', every level solves the same threshold,
+    the difference is zero, and the catalogue numbers (estimate and truth) are the same: the race
+    is wired to the right stars, columns and folders."""
     import shutil
 
     twin = tmp_path / "twin"
     shutil.copytree(both, twin, ignore=shutil.ignore_patterns("*_paper*", "input"))
-    shutil.copytree(twin / "models", twin / "models_paper")
-    shutil.copytree(twin / "catalogue", twin / "catalogue_paper")
+    for folder in ("models", "catalogue", "estimates"):
+        shutil.copytree(twin / folder, twin / f"{folder}_paper")
     shutil.copy(twin / "truthset_scored.parquet", twin / "truthset_scored_paper.parquet")
-    text = report.build_report(twin)
-    found = re.search(
-        r"Tier 2 keeps ([\d.]+) % .* at ([\d.]+) % .*Our networks, .*keep ([\d.]+) % .* at ([\d.]+) % "
-        r"\[[^\]]*\] contamination: (-?\d+) % lower \[(-?\d+), (-?\d+)\]",
-        text,
-    )
-    assert found, text[-800:]
-    completeness_ref, contamination_ref, completeness, contamination, reduction, lo, hi = map(float, found.groups())
-    assert completeness == completeness_ref
-    assert contamination <= contamination_ref and 0 <= reduction <= 10
-    assert lo <= reduction <= hi
+    results = report.collect(twin)
+    rows = race.tradeoff_rows(twin, {name: (r["test"], r["is_rc"]) for name, r in results.items()}, n_boot=30)
+    assert isinstance(rows, list) and len(rows) == 2 * len(tradeoff.COMPLETENESS_LEVELS)
+    for ours, theirs in zip(rows[::2], rows[1::2], strict=True):
+        assert (ours["set"], theirs["set"]) == ("redclump", "paper")
+        assert theirs["threshold"] == ours["threshold"] and theirs["difference"] == 0
+        assert tradeoff.verdict(theirs) == "equal" and ours["completeness"] >= ours["level"]
+        for key in ("n_catalogue", "catalogue_contamination", "catalogue_completeness", "true_contamination"):
+            assert theirs[key] == ours[key], key
+        # The catalogue columns are the cut's own count over the catalogue.
+        cut = tradeoff.TRADEOFF_BASE.replace(dp_min=ours["threshold"])
+        assert ours["n_catalogue"] == int(cut.mask(pd.read_parquet(twin / "catalogue")).sum())
+    text = "\n".join(race.tradeoff_lines(rows))
+    assert "20 % equal; 40 % equal; 60 % equal; 80 % equal" in text
 
 
 def test_report_with_one_set_says_what_is_missing(both: Path, tmp_path: Path) -> None:
@@ -126,8 +130,8 @@ def test_report_with_one_set_says_what_is_missing(both: Path, tmp_path: Path) ->
     only_ours = tmp_path / "w"
     shutil.copytree(both, only_ours, ignore=shutil.ignore_patterns("*_paper*", "input"))
     text = report.build_report(only_ours)
-    assert "| Tier 2 | ours |" in text and "| Tier 2 | authors' |" not in text
-    assert "Authors' networks: not built" in text and "Needs both network sets" in text
+    assert "| Tier 2 | ours |" in text and "| Tier 2 | authors' (full-batch) |" not in text
+    assert "Not built: authors' (full-batch) networks" in text and "Needs our networks and at least one" in text
     with pytest.raises(report.ReportError, match="no trained networks"):
         report.build_report(tmp_path / "empty")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from redclump.core import metrics
-from redclump.core.selection import TIER2, Cut
+from redclump.core.selection import TIER2
 
 
 def _columns(dp: list[float], dnu: float = 4.0) -> dict[str, np.ndarray]:
@@ -50,43 +50,3 @@ def test_solved_completeness_is_the_smallest_reachable_above_the_target(target: 
         assert weakest > cut.dp_min
     # About 60 % of the RC have Δν < 5.5: more completeness than that cannot be matched.
     assert metrics.solve_for_completeness(TIER2, "dp_min", columns, is_rc, 0.9)[0] is None
-
-
-def test_equal_completeness_comparison_by_hand() -> None:
-    # Reference: selects 4 of 5 RC and 2 of 5 non-RC → completeness 0.8, contamination 1/3.
-    is_rc = np.array([True] * 5 + [False] * 5)
-    reference = np.array([True, True, True, True, False, True, True, False, False, False])
-    # Ours: RC at 300..260, non-RC mostly low, one at 265 between the 4th and 5th RC.
-    columns = _columns([300, 290, 280, 270, 250, 265, 100, 90, 80, 70])
-    out = metrics.compare_at_equal_completeness(reference, TIER2, "dp_min", columns, is_rc, n_boot=50, seed=0)
-    assert out["reference"]["completeness"] == 0.8
-    assert out["reference"]["contamination"] == pytest.approx(1 / 3)
-    # Four RC: threshold between 270 and 265, no contaminant: 100 % lower.
-    assert out["threshold"] == 267.5
-    assert out["matched"]["completeness"] == 0.8 and out["matched"]["contamination"] == 0.0
-    assert out["relative_reduction"] == 1.0
-    assert out["relative_reduction_lo"] <= out["relative_reduction"] <= out["relative_reduction_hi"]
-    assert out["cut"] == "dp_phot > 267.5 & dnu_phot < 5.5"
-
-
-def test_equal_completeness_interval_covers_the_estimate_and_shrinks_with_stars() -> None:
-    widths = []
-    for n in (2000, 20000):
-        rng = np.random.default_rng(3)
-        is_rc = rng.random(n) < 0.25
-        ours = np.where(is_rc, rng.normal(290, 40, n), rng.normal(110, 50, n))
-        theirs = np.where(is_rc, rng.normal(270, 60, n), rng.normal(130, 70, n))
-        columns = {"dp_phot": ours, "dnu_phot": np.full(n, 4.0)}
-        out = metrics.compare_at_equal_completeness(theirs > 225, TIER2, "dp_min", columns, is_rc, n_boot=100)
-        assert out["relative_reduction_lo"] < out["relative_reduction"] < out["relative_reduction_hi"]
-        assert out["relative_reduction"] > 0.3  # ours separates the two populations better
-        widths.append(out["relative_reduction_hi"] - out["relative_reduction_lo"])
-    assert widths[1] < 0.75 * widths[0]
-
-
-def test_equal_completeness_without_contamination_to_compare_says_so() -> None:
-    is_rc = np.array([True, False])
-    out = metrics.compare_at_equal_completeness(
-        np.array([True, False]), Cut(dp_min=200.0), "dp_min", _columns([300, 100]), is_rc
-    )
-    assert "matched" not in out and "no contamination" in out["note"]

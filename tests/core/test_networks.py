@@ -151,7 +151,10 @@ def test_schedules_budget_decays_as_run_is_constant_as_written_follows_the_scrip
     with pytest.raises(ValueError, match="rates must be"):
         networks.paper_schedule(net, rates="sometimes")  # type: ignore[arg-type]
     # The same work for every network: steps × training stars ≈ PAPER_ROW_STEPS.
-    assert networks.paper_max_steps(30_000) * 30_000 == networks.PAPER_ROW_STEPS
+    assert networks.paper_max_steps(200_000) * 200_000 == networks.PAPER_ROW_STEPS
+    # Early stopping can fire well inside the step budget of every network (#19).
+    schedule = networks.paper_schedule(net, max_steps=networks.paper_max_steps(200_000))
+    assert schedule.eval_every * schedule.patience <= schedule.max_steps / 4
 
 
 def test_chunked_full_batch_gradient_equals_the_whole_batch_one() -> None:
