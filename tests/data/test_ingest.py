@@ -28,15 +28,23 @@ def _identity_map(columns: list[str], kind: str = "input") -> ingest.ColumnMap:
     return ingest.ColumnMap({c: (c, None) for c in columns}, kind=kind)
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".fits", ".vot"])
+FORMATS = (".parquet", ".csv", ".fits", ".vot")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` in the format its suffix names."""
+    if path.suffix == ".parquet":
+        frame.to_parquet(path)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        Table.from_pandas(frame).write(path, format="fits" if path.suffix == ".fits" else "votable")
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
 def test_round_trip_in_every_format(sample: pd.DataFrame, tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"in{suffix}"
-    if suffix == ".parquet":
-        sample.to_parquet(path)
-    elif suffix == ".csv":
-        sample.to_csv(path, index=False)
-    else:
-        Table.from_pandas(sample).write(path, format="fits" if suffix == ".fits" else "votable")
+    _write(sample, path)
     frame, report = ingest.ingest(path, ingest.ColumnMap.read(MAPS / "gaia_dr2_crossmatch.toml"), "input")
     assert report["rows_kept"] == len(sample) and report["rows_dropped"] == {}
     np.testing.assert_allclose(frame["parallax"], sample["parallax"], rtol=1e-6)
@@ -191,7 +199,7 @@ def test_map_parser_round_trips_any_valid_map(columns: dict[str, tuple[str, str 
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=300), st.sampled_from([".parquet", ".csv", ".fits", ".vot"]))
+@given(st.binary(max_size=300), st.sampled_from(FORMATS))
 def test_reader_fuzz(tmp_path_factory: pytest.TempPathFactory, content: bytes, suffix: str) -> None:
     # Random bytes either read as a non-empty table whose units name only its own columns, or
     # raise IngestError whose message starts with the file's path.
@@ -206,7 +214,7 @@ def test_reader_fuzz(tmp_path_factory: pytest.TempPathFactory, content: bytes, s
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from([".parquet", ".csv", ".fits", ".vot"]), st.floats(0.0, 1.0, exclude_max=True))
+@given(st.sampled_from(FORMATS), st.floats(0.0, 1.0, exclude_max=True))
 def test_truncated_files_raise_or_read_a_prefix(
     sample: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory, suffix: str, keep: float
 ) -> None:
@@ -215,12 +223,7 @@ def test_truncated_files_raise_or_read_a_prefix(
     folder = tmp_path_factory.mktemp("cut")
     whole = folder / f"whole{suffix}"
     head = sample.head(20)
-    if suffix == ".parquet":
-        head.to_parquet(whole)
-    elif suffix == ".csv":
-        head.to_csv(whole, index=False)
-    else:
-        Table.from_pandas(head).write(whole, format="fits" if suffix == ".fits" else "votable")
+    _write(head, whole)
     content = whole.read_bytes()
     path = folder / f"cut{suffix}"
     path.write_bytes(content[: int(keep * len(content))])
