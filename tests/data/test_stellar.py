@@ -66,6 +66,24 @@ def test_casagrande_inversion_reproduces_published_table() -> None:
     assert np.allclose(g_ks, [1.9, 2.0, 2.1, 2.2, 2.3], atol=0.01)
 
 
+def _alonso_1999_bc_v(teff: np.ndarray, feh: np.ndarray) -> np.ndarray:
+    """BC_V of giants, Alonso, Arribas & Martínez-Roger 1999 (A&AS 140, 261), eqs. 17 (cool) and 18."""
+    x = np.log10(teff) - 3.52
+    cool = -5.531e-2 / x - 0.6177 + 4.420 * x - 2.669 * x**2 + 0.6943 * x * feh - 0.1071 * feh - 8.612e-3 * feh**2
+    warm = -9.930e-2 / x + 2.887e-2 + 2.275 * x - 4.425 * x**2 + 0.3505 * x * feh - 5.558e-2 * feh - 5.375e-3 * feh**2
+    return np.where(np.log10(teff) > 3.66, warm, cool)
+
+
+@pytest.mark.parametrize("feh", [-0.5, 0.0])
+def test_bc_ks_matches_alonso_1999_with_ghb09_colours(feh: float) -> None:
+    # BC_Ks = BC_V + (V − Ks): BC_V from Alonso et al. 1999 and (V − Ks) of giants from GHB09
+    # (physics.md §3.1) give 2.06 mag at 4750 K and −7.0e-4 mag/K over 4000–5250 K.
+    teff = np.linspace(4000.0, 5250.0, 6)
+    fehs = np.full(teff.shape, feh)
+    published = _alonso_1999_bc_v(teff, fehs) + stellar._ghb_colour(stellar._GHB_VK, teff, fehs)
+    assert np.allclose(stellar.bc_ks(teff), published, atol=0.05)
+
+
 @pytest.mark.parametrize(
     ("logg", "mass", "dnu"),
     [(2.4, 1.0, 4.00), (2.4, 1.6, 3.56), (3.0, 1.2, 10.8), (3.3, 1.2, 18.1)],  # physics.md §2
