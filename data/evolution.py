@@ -184,7 +184,13 @@ def core_he_lifetime(mass: FloatArray, feh: FloatArray) -> FloatArray:
 
 
 def rgb_teff(logg: FloatArray, feh: FloatArray, mass: FloatArray) -> FloatArray:
-    """Mean RGB Teff (K) along the branch [suggested, physics.md §10: 4630 K at log g 2.45]."""
+    """Mean RGB Teff (K) along the branch: 4630 + 330 (log g − 2.45) − 250 [Fe/H] + 80 (M − 1.2).
+
+    An assumption with no published source (docs/mock.md, Assumptions): physics.md §10 has no RGB
+    relation (its recipe gives only the clump's Teff), and none was found in the literature. For
+    scale, stellar models miss the APOKASC red giants' Teff by ~100 K per dex of [Fe/H] (Tayar et
+    al. 2017, ApJ 840, 17), so the [Fe/H] slope is uncertain by at least that much.
+    """
     return 4630.0 + 330.0 * (logg - 2.45) - 250.0 * feh + 80.0 * (mass - 1.2)
 
 

@@ -13,6 +13,10 @@ Components and their sources
 * Thick disk: same source, exponential in R (2.2 kpc) and |z| (0.903 kpc), 12 Gyr.
 * Bar/bulge: triaxial exponential with SynthPop's scale lengths (0.67, 0.29, 0.27 kpc) and
   ρ0 = 1.326e10 M☉ kpc⁻³, rotated by the Wegg & Gerhard (2013) bar angle of 27°; 10 Gyr.
+  SynthPop's Huston2025 bulge uses these numbers in Dwek et al. 1995's E3 form (ρ0 K0(r_s), boxy
+  r_s, 29.4°), whose mass is 1.80e10 M☉; the mock's ellipsoidal exp(−r) (Dwek's E2) holds
+  1.75e10 M☉. Its mass in the VVV box and towards the bulge is tested against Portail et al. 2015
+  and Valenti et al. 2016.
 * Halo: Besançon power law ρ ∝ a^-2.44, a = √(R² + (z/0.76)²), cored at 0.5 kpc (§5.4).
 * Sun: R0 = 8.178 kpc, z☉ = 17 pc (GRAVITY; §5.1).
 * Dust: exponential disk, scale length 3.192 kpc and scale height 103 pc (Li et al. 2018, §4.2),

@@ -15,7 +15,9 @@ One self-consistent set of relations, each from ``shared/reference/physics.md`` 
   (Nataf et al. 2011, §1.4); the rest of the RGB follows the fuel-consumption luminosity function
   dN/dlog g ∝ 10^{(5/6) log g} on 1.0 < log g < 3.5, ending at ignition above M_HeF.
   log g then follows from L, Teff, M.
-* Bolometric correction BC_Ks = 2.1 − 7e-4 (Teff − 4750 K) [derived from (V−K) and BC_V].
+* Bolometric correction BC_Ks = 2.1 − 7e-4 (Teff − 4750 K) [derived: BC_V of giants from Alonso,
+  Arribas & Martínez-Roger 1999 (A&AS 140, 261, eqs. 17–18) plus GHB09's (V−Ks) give 2.06 mag at
+  4750 K and −7.0e-4 mag/K over 4000–5250 K; the relation is within 0.05 mag of that sum].
 * Colours: GHB09 giant relations for (J−Ks)₀ and (V−Ks)₀ − (V−H)₀ = (H−Ks)₀ (§3.1);
   Casagrande et al. 2021 DR2 polynomials with log g and [Fe/H] terms for G−Ks, BP−Ks, RP−Ks
   (§3.2), inverted by Newton iteration; (Ks−W1)₀ = 0.07 and (W1−W2)₀ = 0.01 at the clump
@@ -182,7 +184,12 @@ def delta_nu(mass: FloatArray, logg: FloatArray) -> FloatArray:
 
 
 def bc_ks(teff: FloatArray) -> FloatArray:
-    """Ks-band bolometric correction (mag), linear in Teff for 3500–6500 K."""
+    """Ks-band bolometric correction (mag), linear in Teff for 3500–6500 K.
+
+    BC_V of giants (Alonso et al. 1999, A&AS 140, 261, eqs. 17–18) plus GHB09's (V − Ks) of
+    giants gives 2.06 mag at 4750 K and −7.0e-4 mag/K over 4000–5250 K at [Fe/H] = 0 or −0.5; this
+    line is 0.04 mag above it (tested to 0.05 mag).
+    """
     return 2.1 - 7e-4 * (teff - 4750.0)
 
 
@@ -269,9 +276,14 @@ def draw_giants(age_gyr: FloatArray, feh: FloatArray, rng: np.random.Generator) 
     rgb = ~core_he & ~bump
 
     teff_rc = RC_TEFF + RC_TEFF_PER_MSUN * (mass - 1.2) + RC_TEFF_PER_DEX * feh + rng.normal(0, RC_TEFF_SCATTER, n)
+    # The secondary clump reuses the RC's [Fe/H] slope: an assumption (docs/mock.md, Assumptions).
     teff_2cl = SCL_TEFF + SCL_TEFF_PER_MSUN * (mass - 2.0) + RC_TEFF_PER_DEX * feh + rng.normal(0, RC_TEFF_SCATTER, n)
     m_ks_rc = M_KS_RC + RC_MKS_PER_MSUN * (mass - 1.2) + rng.normal(0, SIGMA_KS_RC, n)
     m_ks_2cl = SCL_MKS + SCL_MKS_PER_MSUN * (mass - 2.0) + rng.normal(0, SIGMA_KS_2CL, n)
+    # The bump's 0.71 mag below the clump is Nataf et al. 2011's (I band, bulge). Its +0.2 mag per
+    # dex of [Fe/H] and 0.07 mag scatter are assumptions (docs/mock.md, Assumptions): globular
+    # clusters' bumps grow fainter in K with metallicity (Ferraro et al. 2000; Valenti, Ferraro &
+    # Origlia 2004), but no published slope of the bump–clump difference in Ks was found.
     m_ks_bump = M_KS_RC + 0.71 + 0.2 * feh + rng.normal(0, 0.07, n)
     m_ks = np.select([clump, secondary], [m_ks_rc, m_ks_2cl], m_ks_bump)
     # Stars above M_HeF leave the RGB at their (secondary-clump) ignition luminosity.
@@ -288,6 +300,9 @@ def draw_giants(age_gyr: FloatArray, feh: FloatArray, rng: np.random.Generator) 
     m_ks = np.where(rgb, _mks_from_logg(logg, teff, mass), m_ks)
 
     cn_rgb = _cn_rgb(mass, feh, logg, rng)
+    # Metal-poor clump stars keep the upper-RGB extra mixing of 0.3 dex per dex of log g over the
+    # 0.7 dex above the bump, 0.21 dex in all: an assumption (docs/mock.md, Assumptions). Shetrone
+    # et al. 2019 measure 0.38 dex per dex for [Fe/H] < −1 and find the RC's [C/N] above the tip's.
     metal_poor_upper_rgb = np.where(feh < -0.4, 0.3 * 0.7, 0.0)
     cn = np.where(clump, cn_rgb - rc_extra_mixing(initial_mass) - metal_poor_upper_rgb, cn_rgb)
     cn = np.where(secondary, cn_after_dredge_up(mass, feh) + rng.normal(0, 0.05, n), cn)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,15 +28,23 @@ def _identity_map(columns: list[str], kind: str = "input") -> ingest.ColumnMap:
     return ingest.ColumnMap({c: (c, None) for c in columns}, kind=kind)
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".fits", ".vot"])
+FORMATS = (".parquet", ".csv", ".fits", ".vot")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` in the format its suffix names."""
+    if path.suffix == ".parquet":
+        frame.to_parquet(path)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        Table.from_pandas(frame).write(path, format="fits" if path.suffix == ".fits" else "votable")
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
 def test_round_trip_in_every_format(sample: pd.DataFrame, tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"in{suffix}"
-    if suffix == ".parquet":
-        sample.to_parquet(path)
-    elif suffix == ".csv":
-        sample.to_csv(path, index=False)
-    else:
-        Table.from_pandas(sample).write(path, format="fits" if suffix == ".fits" else "votable")
+    _write(sample, path)
     frame, report = ingest.ingest(path, ingest.ColumnMap.read(MAPS / "gaia_dr2_crossmatch.toml"), "input")
     assert report["rows_kept"] == len(sample) and report["rows_dropped"] == {}
     np.testing.assert_allclose(frame["parallax"], sample["parallax"], rtol=1e-6)
@@ -143,24 +153,89 @@ def test_shipped_maps_parse() -> None:
         assert ingest.ColumnMap.read(path).columns
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_CANONICAL = st.sampled_from(sorted(set(schema.INPUT_COLUMNS) | {"teff_phot", "dp_phot", "dist"}))
+_FILE_COLUMN = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
+_UNIT = st.sampled_from([None, "mas", "arcsec", "deg", "K", "mag", "kpc", "pc", "uHz", "s"])
+
+
+def _result_or_message(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """``(result, None)``, or ``(None, message)`` of the IngestError raised; other errors escape."""
+    try:
+        return func(*args, **kwargs), None
+    except ingest.IngestError as exc:
+        return None, str(exc)
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200))
 def test_map_parser_fuzz(text: str) -> None:
-    try:
-        ingest.ColumnMap.from_toml(text)
-    except ingest.MapError:
-        pass
+    # Any text either parses into a usable map or raises MapError naming the map's source; nothing
+    # else escapes (an uncaught KeyError or AttributeError fails the test).
+    column_map, message = _result_or_message(ingest.ColumnMap.from_toml, text, source="fuzz.toml")
+    if message is not None:
+        assert message.startswith("fuzz.toml: ")
+        return
+    assert column_map.columns and column_map.source == "fuzz.toml"
+    assert column_map.kind is None or column_map.kind in ingest.REQUIRED
+    for file_column, unit in column_map.columns.values():
+        assert isinstance(file_column, str) and (unit is None or isinstance(unit, str))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(_CANONICAL, st.tuples(_FILE_COLUMN, _UNIT), min_size=1, max_size=8))
+def test_map_parser_round_trips_any_valid_map(columns: dict[str, tuple[str, str | None]]) -> None:
+    # A map written in the documented TOML form parses back to the same columns and units.
+    lines = ["[columns]"]
+    for canonical, (file_column, unit) in columns.items():
+        if unit is None:
+            lines.append(f"{canonical} = {_toml_string(file_column)}")
+        else:
+            lines.append(f"{canonical} = {{ column = {_toml_string(file_column)}, unit = {_toml_string(unit)} }}")
+    assert ingest.ColumnMap.from_toml("\n".join(lines)).columns == columns
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=300), st.sampled_from([".parquet", ".csv", ".fits", ".vot"]))
+@given(st.binary(max_size=300), st.sampled_from(FORMATS))
 def test_reader_fuzz(tmp_path_factory: pytest.TempPathFactory, content: bytes, suffix: str) -> None:
+    # Random bytes either read as a non-empty table whose units name only its own columns, or
+    # raise IngestError whose message starts with the file's path.
     path = tmp_path_factory.mktemp("fuzz") / f"f{suffix}"
     path.write_bytes(content)
-    try:
-        ingest.read_table(path)
-    except ingest.IngestError:
-        pass
+    table, message = _result_or_message(ingest.read_table, path)
+    if message is not None:
+        assert message.startswith(f"{path}: ")
+        return
+    frame, units = table
+    assert len(frame) > 0 and set(units) <= set(frame.columns)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(FORMATS), st.floats(0.0, 1.0, exclude_max=True))
+def test_truncated_files_raise_or_read_a_prefix(
+    sample: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory, suffix: str, keep: float
+) -> None:
+    # A real file cut short anywhere: an IngestError naming it, or (CSV) a table whose rows are a
+    # prefix of the original's, never more rows than were written.
+    folder = tmp_path_factory.mktemp("cut")
+    whole = folder / f"whole{suffix}"
+    head = sample.head(20)
+    _write(head, whole)
+    content = whole.read_bytes()
+    path = folder / f"cut{suffix}"
+    path.write_bytes(content[: int(keep * len(content))])
+    table, message = _result_or_message(ingest.read_table, path)
+    if message is not None:
+        assert message.startswith(f"{path}: ")
+        return
+    frame = table[0]
+    assert 0 < len(frame) <= len(head)
+    # Every row before the last (which the cut may have shortened) is the original's.
+    complete = frame["source_id"].iloc[:-1] if "source_id" in frame else []
+    assert list(complete) == head["source_id"].head(len(complete)).tolist()
 
 
 def test_ingested_input_goes_through_the_cli(

@@ -6,7 +6,7 @@ import doctest
 
 import numpy as np
 import pytest
-from redclump.data import stellar
+from redclump.data import stellar, surveys
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,24 @@ def test_casagrande_inversion_reproduces_published_table() -> None:
     assert np.allclose(g_ks, [1.9, 2.0, 2.1, 2.2, 2.3], atol=0.01)
 
 
+def _alonso_1999_bc_v(teff: np.ndarray, feh: np.ndarray) -> np.ndarray:
+    """BC_V of giants, Alonso, Arribas & Martínez-Roger 1999 (A&AS 140, 261), eqs. 17 (cool) and 18."""
+    x = np.log10(teff) - 3.52
+    cool = -5.531e-2 / x - 0.6177 + 4.420 * x - 2.669 * x**2 + 0.6943 * x * feh - 0.1071 * feh - 8.612e-3 * feh**2
+    warm = -9.930e-2 / x + 2.887e-2 + 2.275 * x - 4.425 * x**2 + 0.3505 * x * feh - 5.558e-2 * feh - 5.375e-3 * feh**2
+    return np.where(np.log10(teff) > 3.66, warm, cool)
+
+
+@pytest.mark.parametrize("feh", [-0.5, 0.0])
+def test_bc_ks_matches_alonso_1999_with_ghb09_colours(feh: float) -> None:
+    # BC_Ks = BC_V + (V − Ks): BC_V from Alonso et al. 1999 and (V − Ks) of giants from GHB09
+    # (physics.md §3.1) give 2.06 mag at 4750 K and −7.0e-4 mag/K over 4000–5250 K.
+    teff = np.linspace(4000.0, 5250.0, 6)
+    fehs = np.full(teff.shape, feh)
+    published = _alonso_1999_bc_v(teff, fehs) + stellar._ghb_colour(stellar._GHB_VK, teff, fehs)
+    assert np.allclose(stellar.bc_ks(teff), published, atol=0.05)
+
+
 @pytest.mark.parametrize(
     ("logg", "mass", "dnu"),
     [(2.4, 1.0, 4.00), (2.4, 1.6, 3.56), (3.0, 1.2, 10.8), (3.3, 1.2, 18.1)],  # physics.md §2
@@ -110,13 +128,27 @@ def test_cn_signature_is_below_photometric_noise(giants: dict) -> None:
         assert 0.0005 < abs(per_dex * delta_cn) < 0.02, band
 
 
-def test_cn_response_reproduces_the_papers_example_pair() -> None:
-    # Lucey et al. 2020 Fig. 1: [C/N] = 0 (RGB) against −0.79 (RC) at 4875 K, log g 2.32, Z = 0.004.
-    args = (np.array([4875.0]), np.array([2.32]), np.array([-0.6]))
+@pytest.mark.parametrize("distance_kpc", [1.0, 3.0, 5.0])
+def test_cn_response_to_the_papers_example_pair(distance_kpc: float) -> None:
+    # Lucey et al. 2020, Fig. 1: an RGB star with [C/N] = 0 and an RC star with [C/N] = −0.79 at
+    # 4875 K, log g 2.32, Z = 0.004. No magnitude difference is published (physics.md §7); the
+    # figure shows CN bands in y and J, a CO band in W2, and differences "of the same order as the
+    # photometric uncertainties". Asserted: (1) lowering [C/N] converts C into N, strengthening CN
+    # absorption (the RC is fainter in y and J) and weakening CO (brighter in W2); (2) bands with
+    # no C- or N-bearing molecular band in the model do not move; (3) each difference is within a
+    # factor of three of the survey's own error at that magnitude, for clump stars at 1–5 kpc.
+    args = (np.array([4875.0]), np.array([2.32]), np.array([np.log10(0.004 / 0.0152)]))
     rgb = stellar.absolute_magnitudes(*args, np.array([0.0]), np.array([-1.6]))
     rc = stellar.absolute_magnitudes(*args, np.array([-0.79]), np.array([-1.6]))
-    assert rc["j_m"][0] - rgb["j_m"][0] == pytest.approx(0.02)
-    assert rc["phot_g_mean_mag"][0] == rgb["phot_g_mean_mag"][0]
+    delta = {band: float(rc[band][0] - rgb[band][0]) for band in rgb}
+    assert delta["y_mean_psf_mag"] > 0 and delta["j_m"] > 0 and delta["w2mpro"] < 0
+    for band in ("phot_g_mean_mag", "phot_bp_mean_mag", "phot_rp_mean_mag", "ks_m", "w1mpro"):
+        assert delta[band] == 0.0, band
+    modulus = 5 * np.log10(distance_kpc * 100.0)
+    g_mag = rgb["phot_g_mean_mag"] + modulus
+    for band in ("y_mean_psf_mag", "j_m", "w2mpro"):
+        sigma = float(surveys.photometric_sigma(band, rgb[band] + modulus, g_mag)[0])
+        assert sigma / 3 < abs(delta[band]) < 3 * sigma, (band, delta[band], sigma)
 
 
 def test_secondary_clump_is_a_minority_of_core_helium_burners() -> None:
