@@ -11,8 +11,10 @@ subgiant stars within 3 kpc of the Sun, the rest are giants drawn from the whole
 proportion to the giants each component makes (its stellar mass times the evolutionary flux and
 phase lifetimes of its ages, :mod:`redclump.data.evolution`), with ages distributed as its giants
 are. The giants therefore follow the Galaxy model's distribution in shape, but their number is
-set by ``n_stars``, not by the model's mass: one simulated star stands for an unknown number of
-real ones, so counts are comparable with the paper's only after scaling. The real input is mostly
+set by ``n_stars``, not by the model's mass: one simulated giant stands for the number of real
+ones that :func:`redclump.data.census.giant_scales` derives from the model's mass, the IMF and
+stellar evolution (≈ 4.0–5.0 at the default ``n_stars``), so counts are comparable with the
+paper's only after that scaling (`redclump report`'s "Counts on the Galaxy's scale"). The real input is mostly
 dwarfs (~200 M stars); the mock keeps only enough dwarfs to train and test the giant/dwarf stage,
 so a run takes minutes rather than hours.
 """
@@ -56,8 +58,8 @@ log = logging.getLogger(__name__)
 BLOCK_STARS = 50_000
 #: Default simulated stars. Set, before the mock was recalibrated on stellar evolution, for a
 #: Tier 2 of about 2.6 M like the published one; the default build now keeps 15.6 M stars and its
-#: Tier 2 holds 0.93 M (926,159 in README's results). Counts scale with ``n_stars`` and say
-#: nothing by themselves about the Galaxy's real number of giants.
+#: Tier 2 holds 0.93 M (926,159 in README's results). Counts scale with ``n_stars``; the real
+#: giants each simulated giant stands for come from :func:`redclump.data.census.giant_scales`.
 DEFAULT_STARS = 75_000_000
 DWARF_RADIUS_KPC = 3.0
 

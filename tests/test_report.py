@@ -58,6 +58,30 @@ def test_steps_are_recorded_in_metadata_and_evaluation(both: Path) -> None:
     assert ours["networks"] == "redclump" and all(info["steps"] > 0 for info in ours["stages"].values())
 
 
+def test_loss_curves_are_recorded_and_drawn(both: Path, tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    from redclump import loss_curves
+
+    found = loss_curves.curves(both)
+    assert set(found) == {"paper", "paper_minibatch"} and all(len(records) == 6 for records in found.values())
+    for name, records in found.items():
+        for record in records.values():
+            curve = record["curve"]
+            assert len(curve["step"]) == len(curve["train"]) == len(curve["valid"]) > 1
+            assert np.all(np.diff(curve["step"]) > 0) and curve["step"][-1] == record["steps"]
+            # The kept weights are those of the best validation loss on the curve (improvements
+            # under the 1e-4 tolerance do not count).
+            best = curve["valid"][curve["step"].index(record["best_step"])]
+            assert best <= min(curve["valid"]) + 1e-4, name
+    out = tmp_path / "curves.png"
+    assert cli.main(["report", "--workdir", str(both), "--curves", str(out), "--out", str(tmp_path / "r.md")]) == 0
+    image = imread(out)
+    assert image.shape[1] > 1.8 * image.shape[0]  # two panels side by side
+    assert image[..., :3].std() > 0.05  # drawn, not blank
+    assert cli.main(["report", "--workdir", str(both), "--curves", str(out)]) == 2  # no silent overwrite
+
+
 def test_up_to_date_sets_are_skipped(both: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = (both / "models_paper" / "stage1.pt").stat().st_mtime_ns
     args = ["--workdir", str(both), "--networks", "paper", "--workers", "1"]

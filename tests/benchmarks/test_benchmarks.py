@@ -82,6 +82,41 @@ def test_inference_throughput(tmp_path: Path) -> None:
     RESULTS.append("")
 
 
+def test_authors_network_training_cost() -> None:
+    """What one of the authors' networks costs to train on 2 cores: a full-batch step on their
+    200,000 stars, and a minibatch epoch of the same stars (paper_minibatch), as a ratio."""
+    import torch
+    from redclump.core import networks
+    from redclump.core.training import FullBatchSchedule, train_full_batch, train_mdn
+
+    rng = np.random.default_rng(0)
+    n = 200_000
+    colour = rng.normal(size=n)
+    mags = 12.0 + np.arange(13) * 0.4 + colour[:, None] * np.linspace(0.0, 1.5, 13)
+    x = np.column_stack([mags, rng.uniform(0.1, 2.0, n)]).astype(np.float32)
+    y = (4800.0 - 300.0 * colour + 50.0 * rng.normal(size=n)).astype(np.float32)[:, None]
+    config = networks.paper_config(networks.PAPER_NETWORKS["stage1"][0])
+    torch.set_num_threads(os.cpu_count() or 1)
+    steps = 100
+    start = time.perf_counter()
+    schedule = FullBatchSchedule(learning_rate=1e-2, max_steps=steps, eval_every=steps, patience=10)
+    train_full_batch(config, x, y, x[:20_000], y[:20_000], schedule=schedule)
+    per_step = (time.perf_counter() - start) / steps
+    epochs = 3
+    start = time.perf_counter()
+    train_mdn(config, x, y, x[:20_000], y[:20_000], epochs=epochs, patience=epochs)
+    per_epoch = (time.perf_counter() - start) / epochs
+    RESULTS.append("| authors' Teff network (32-24-16-8, K = 1), 200,000 training stars | seconds | ")
+    RESULTS.append("|---|---|")
+    RESULTS.append(f"| one full-batch step (their optimiser) | {per_step:.3f} |")
+    RESULTS.append(f"| one minibatch epoch (paper_minibatch, ~300 steps) | {per_epoch:.2f} |")
+    RESULTS.append(f"| epoch / full-batch step | {per_epoch / per_step:.1f} |")
+    RESULTS.append(
+        f"| their 10⁶ steps on this machine, one network (extrapolated) | {per_step * 1e6 / 3600:,.0f} h |"
+    )
+    RESULTS.append("")
+
+
 def test_mask_and_metrics_speed() -> None:
     from redclump.core import metrics
     from redclump.core.selection import TIER1, TIER2
