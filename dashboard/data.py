@@ -7,15 +7,14 @@ import functools
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from redclump.core import cells, estimates, metrics
 from redclump.data import calibration_files
-from redclump.data.manifests import catalogue_identity
 from redclump.data.schema import BANDS, STATES
+from redclump.data.workdir import WorkFolder, catalogue_identity, read_candidate_cache, write_candidate_cache
 
 __all__ = [
     "APP_COLUMNS",
@@ -106,7 +105,7 @@ class AppData:
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: What the catalogue-level estimate needs (docs/estimates.md); None when not built.
     calibration: estimates.Calibration | None = None
-    #: SHA-256 of the catalogue's manifest (:mod:`redclump.data.manifests`); empty for frames
+    #: SHA-256 of the catalogue's manifest (:mod:`redclump.data.workdir`); empty for frames
     #: given directly, which have none.
     manifest_sha256: str = ""
     #: Candidates beyond 10 and 20 kpc (empty without distances), for the numbers of every cut.
@@ -301,69 +300,22 @@ def synthetic_frames(n: int, n_truth: int, *, seed: int, card: bool = False) -> 
 CACHE_FORMAT = 3
 
 
-def _read_cache(cache: Path) -> tuple[pd.DataFrame, int] | None:
-    """The candidate cache's frame and catalogue size, or None (and a warning) if it is corrupt."""
-    import json
-
-    import pyarrow.feather as pa_feather
-
-    try:
-        # Uncompressed Arrow IPC in one chunk per column, memory-mapped: the columns are numpy
-        # views of the file (read-only, paged in on first use), so loading copies nothing.
-        table = pa_feather.read_table(cache, memory_map=True)
-        n_total = int(json.loads(table.schema.metadata[b"redclump_n_total"]))
-        catalogue = pd.DataFrame({name: table.column(name).to_numpy() for name in table.column_names}, copy=False)
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        log.warning("candidate cache %s is unreadable (%s): rebuilding it from the catalogue", cache, exc)
-        return None
-    return catalogue, n_total
-
-
-def _write_cache(prepared: Any, cache: Path) -> None:
-    """Write the candidate cache under a temporary name and rename it; a folder that cannot be
-    written (read-only, full) only costs the next start the time to read the catalogue again."""
-    import pyarrow.feather as pa_feather
-    from redclump.data.atomic import tmp_name
-
-    from redclump.locking import pid_alive
-
-    for old in cache.parent.glob(".app_candidates-*.tmp-*"):  # left by a killed server
-        pid = old.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            old.unlink(missing_ok=True)
-    tmp = tmp_name(cache)
-    try:
-        pa_feather.write_feather(prepared, tmp, compression="uncompressed", chunksize=max(1, prepared.num_rows))
-        tmp.replace(cache)
-        for old in cache.parent.glob("app_candidates-*"):
-            if old != cache:
-                old.unlink()
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        log.warning("cannot write the candidate cache %s (%s): serving without it", cache, exc.strerror or exc)
-
-
 @functools.lru_cache(maxsize=4)
 def load_app_data(workdir: str) -> AppData:
     """Read ``workdir/catalogue`` and ``workdir/truthset_scored.parquet`` once per process."""
-    path = Path(workdir)
-    catalogue_dir = path / "catalogue"
-    if not (catalogue_dir / "_manifest.json").exists():
+    folder = WorkFolder(workdir)
+    path, catalogue_dir = folder.root, folder.catalogue
+    if not folder.has_catalogue():
         msg = f"no catalogue in {catalogue_dir}: run `redclump build` first"
         raise FileNotFoundError(msg)
-    import hashlib
-    import json
-
     import pyarrow as pa
     import pyarrow.dataset as pds
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
     definition = [",".join(APP_COLUMNS), ",".join(CARD_COLUMNS), DP_FLOOR, metrics.STRATA_BINS, CACHE_FORMAT]
-    key = (catalogue_dir / "_manifest.json").read_bytes() + json.dumps(definition).encode()
-    digest = hashlib.sha256(key).hexdigest()[:16]
-    cache = path / f"app_candidates-{digest}.arrow"
-    cached = _read_cache(cache) if cache.exists() else None
+    cache = folder.candidate_cache(definition)
+    cached = read_candidate_cache(cache)
     if cached is None:
         dataset = pds.dataset(catalogue_dir, format="parquet")
         names = dataset.schema.names
@@ -375,17 +327,14 @@ def load_app_data(workdir: str) -> AppData:
         if {"l", "b", "phot_g_mean_mag", "teff_phot"} <= set(catalogue.columns):
             catalogue[STRATUM_COLUMN] = metrics.contamination_strata(catalogue)[0].astype(np.int16)
         prepared = pa.Table.from_pandas(catalogue, preserve_index=False).combine_chunks()
-        prepared = prepared.replace_schema_metadata(
-            {**(prepared.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
-        )
-        _write_cache(prepared, cache)
+        write_candidate_cache(prepared, n_total, cache)
         del prepared
         # Read back memory-mapped, so the card's columns stay on disk; a folder the cache could
         # not be written to serves the frame in memory.
-        cached = _read_cache(cache) if cache.exists() else (catalogue, n_total)
+        cached = read_candidate_cache(cache) if cache.exists() else (catalogue, n_total)
         del catalogue
     catalogue, n_total = cached
-    scored_path = path / "truthset_scored.parquet"
+    scored_path = folder.scored
     scored = None
     if scored_path.exists():
         wanted = {*APP_COLUMNS, *FIGURE_COLUMNS}

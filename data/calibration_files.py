@@ -7,8 +7,6 @@ class mix and its bootstrap replicates, the truth set's range and the class name
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,11 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from .workdir import CELLS, MANIFEST, TWINS, WorkFolder, staged_dir, write_manifest
+from .workdir import read_manifest as read_folder_manifest
 
-__all__ = ["ESTIMATES_DIR", "CalibrationFileError", "read_calibration", "read_manifest", "write_calibration"]
-
-ESTIMATES_DIR = "estimates"
+__all__ = ["CalibrationFileError", "read_calibration", "read_manifest", "write_calibration"]
 
 
 class CalibrationFileError(RuntimeError):
@@ -29,8 +26,7 @@ class CalibrationFileError(RuntimeError):
 
 def read_manifest(workdir: Path) -> dict[str, Any] | None:
     """The manifest of ``workdir/estimates/``, or None when there is none."""
-    path = Path(workdir) / ESTIMATES_DIR / "_manifest.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_folder_manifest(WorkFolder(workdir).estimates)
 
 
 def write_calibration(
@@ -41,29 +37,21 @@ def write_calibration(
     manifest: dict[str, Any],
 ) -> None:
     """Write the folder under a temporary name and move it into place whole."""
-    workdir = Path(workdir)
-    tmp = workdir / f".{ESTIMATES_DIR}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        twins.to_parquet(tmp / "twins.parquet", index=False)
-        np.savez_compressed(tmp / "cells.npz", meta=json.dumps(meta), **arrays)
-        (tmp / "_manifest.json").write_text(json.dumps(manifest, indent=2))
-        atomic.replace_dir(tmp, workdir / ESTIMATES_DIR)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with staged_dir(WorkFolder(workdir).estimates) as tmp:
+        twins.to_parquet(tmp / TWINS, index=False)
+        np.savez_compressed(tmp / CELLS, meta=json.dumps(meta), **arrays)
+        write_manifest(tmp, manifest)
 
 
 def read_calibration(workdir: Path) -> dict[str, Any] | None:
     """``twins``, ``parent``, ``shares``, ``share_draws``, ``truth_range`` and
     ``class_names`` from ``workdir/estimates/``; None when it has not been built."""
-    folder = Path(workdir) / ESTIMATES_DIR
-    if not (folder / "_manifest.json").exists():
+    folder = WorkFolder(workdir).estimates
+    if not (folder / MANIFEST).exists():
         return None
     try:
-        twins = pd.read_parquet(folder / "twins.parquet")
-        with (folder / "cells.npz").open("rb") as handle, np.load(handle) as cells:
+        twins = pd.read_parquet(folder / TWINS)
+        with (folder / CELLS).open("rb") as handle, np.load(handle) as cells:
             return {
                 "twins": twins,
                 "parent": cells["parent"],

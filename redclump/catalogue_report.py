@@ -20,6 +20,7 @@ import pandas as pd
 from redclump.core import cells, estimates, metrics
 from redclump.core.provenance import METRIC_KEYS
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
+from redclump.data.workdir import WorkFolder, partitions
 
 from . import estimation
 
@@ -63,18 +64,18 @@ def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> l
     workdir = Path(workdir)
     calibration = estimation.load_calibration(workdir)
     if calibration is None:
-        msg = f"no estimate calibration in {workdir / estimation.ESTIMATES_DIR}: run `redclump infer`"
+        msg = f"no estimate calibration in {WorkFolder(workdir).estimates}: run `redclump infer`"
         raise estimation.EstimationError(msg)
     samples = SAMPLES if samples is None else samples
     columns = sorted(
         {c for cut in samples.values() for c in cut.required_columns()} | {"phot_g_mean_mag", "a_w1", "b", "dist"}
     )
-    catalogue_dir = workdir / "catalogue"
-    names = pd.read_parquet(catalogue_dir / sorted(p.name for p in catalogue_dir.glob("*.parquet"))[0]).columns
+    catalogue_dir = WorkFolder(workdir).catalogue
+    names = pd.read_parquet(partitions(catalogue_dir)[0]).columns
     truth_column = ["true_state"] if "true_state" in names else []
     catalogue = pd.read_parquet(catalogue_dir, columns=[*columns, *truth_column])
     star_cells = cells.frame_cells(catalogue)
-    test, test_is_rc = metrics.test_split_truth(pd.read_parquet(workdir / "truthset_scored.parquet"))
+    test, test_is_rc = metrics.test_split_truth(pd.read_parquet(WorkFolder(workdir).scored))
     true_rc = (catalogue["true_state"].astype(str) == "RC").to_numpy() if truth_column else None
     rows = []
     for name, cut in samples.items():

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from redclump.core.selection import CUT_TERMS, PRESETS, Cut, CutTerm, cut_class
+from redclump.data.workdir import WorkFolder, partitions
 from redclump.progress import progress_bar
 
 __all__ = ["add_cut_options", "cut_flags_given", "cut_from_args", "main"]
@@ -152,7 +153,7 @@ def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:
         raise CommandError(f"--partition-size must be a multiple of {mock.BLOCK_STARS:,}, got {args.partition_size:,}")
     existing = mock.read_manifest(args.workdir)
     if existing and existing.get("config") == mock.asdict(config) and not args.force:
-        summary_path = args.workdir / "input" / "_summary.json"
+        summary_path = WorkFolder(args.workdir).input_summary
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         log.info("mock in %s is up to date (use --force to regenerate)", args.workdir)
         return summary
@@ -230,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:
     from redclump import pipeline
 
-    n_parts = len(list((args.workdir / "input").glob("*.parquet")))
+    n_parts = len(partitions(WorkFolder(args.workdir).input))
     summaries = {}
     for networks in _network_sets(args):
         try:
@@ -442,19 +443,20 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
     from redclump.dashboard import figures
     from redclump.data.schema import BAND_ERRORS, CATALOGUE_PREDICTIONS, FEATURES
 
-    out_dir = args.out or (args.workdir / "figures")
+    folder = WorkFolder(args.workdir)
+    out_dir = args.out or folder.figures
     targets = {name: out_dir / f"{name}.{args.format}" for name in figures.FIGURES}
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not args.overwrite:
         raise CommandError(f"{existing[0]} exists ({len(existing)} figure file(s) in the way); pass --overwrite")
-    catalogue_dir = args.workdir / "catalogue"
-    if not (catalogue_dir / "_manifest.json").exists():
+    catalogue_dir = folder.catalogue
+    if not folder.has_catalogue():
         raise CommandError(f"no catalogue in {catalogue_dir}: run `redclump build` first")
     dataset = pds.dataset(catalogue_dir, format="parquet")
     # Everything the figures read: inputs, their errors, predictions, distances, mock truth.
     wanted = {*FEATURES, *BAND_ERRORS.values(), *CATALOGUE_PREDICTIONS, "l", "b", "parallax_error", "true_state"}
     catalogue = dataset.to_table(columns=[c for c in dataset.schema.names if c in wanted]).to_pandas()
-    scored = pd.read_parquet(args.workdir / "truthset_scored.parquet")
+    scored = pd.read_parquet(folder.scored)
     try:
         models = pipeline.load_models(args.workdir)
     except pipeline.ModelError:

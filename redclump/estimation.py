@@ -18,11 +18,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from redclump.core import cells, estimates, metrics
-from redclump.data import calibration_files, manifests
-from redclump.data.calibration_files import ESTIMATES_DIR
+from redclump.data import calibration_files
 from redclump.data.calibration_files import CalibrationFileError as EstimationError
+from redclump.data.workdir import MANIFEST, WorkFolder, file_sha256, partitions
 
-__all__ = ["ESTIMATES_DIR", "TWINS_PER_STAR", "EstimationError", "build_calibration", "load_calibration"]
+__all__ = ["TWINS_PER_STAR", "EstimationError", "build_calibration", "load_calibration"]
 
 log = logging.getLogger("redclump")
 
@@ -59,7 +59,7 @@ def _scan_catalogue(catalogue_dir: Path) -> tuple[cells.ParentHistogram, np.ndar
     features = np.zeros(cells.N_MIX_CELLS * cells.N_FEATURE_BINS)
     targets = []
     rng = np.random.default_rng(0)
-    for path in sorted(catalogue_dir.glob("*.parquet")):
+    for path in partitions(catalogue_dir):
         part = pq.read_table(path, columns=CELL_COLUMNS).to_pandas()
         hist.add(*(part[c].to_numpy(np.float64) for c in ("phot_g_mean_mag", "a_w1", "b", "dist")))
         mix = cells.frame_cells(part)
@@ -102,11 +102,10 @@ def build_calibration(
     from redclump.core.inference import predict_catalogue
     from redclump.core.twins import draw_twins
 
-    workdir = Path(workdir)
-    catalogue_dir = workdir / "catalogue"
-    scored_path = workdir / "truthset_scored.parquet"
+    folder = WorkFolder(workdir)
+    catalogue_dir, scored_path = folder.catalogue, folder.scored
     settings = {
-        "catalogue": manifests.file_sha256(catalogue_dir / "_manifest.json"),
+        "catalogue": file_sha256(catalogue_dir / MANIFEST),
         "scored": [scored_path.stat().st_size, scored_path.stat().st_mtime_ns] if scored_path.exists() else None,
         "seed": seed,
         "per_star": per_star,
@@ -114,7 +113,7 @@ def build_calibration(
     }
     manifest = calibration_files.read_manifest(workdir)
     if not force and manifest is not None and manifest.get("settings") == settings:
-        log.info("estimates in %s are up to date", workdir / ESTIMATES_DIR)
+        log.info("estimates in %s are up to date", folder.estimates)
         return manifest["summary"]
     start = time.perf_counter()
     scored = pd.read_parquet(scored_path)

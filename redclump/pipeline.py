@@ -11,11 +11,10 @@ import json
 import logging
 import os
 import platform
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +27,10 @@ from redclump.core.inference import StagedModels, StageModel, is_giant, predict_
 from redclump.core.mdn import MDNConfig, MixtureDensityNetwork, PerTargetMDN
 from redclump.core.selection import Cut
 from redclump.core.training import evaluate, fingerprint, train_full_batch, train_mdn
-from redclump.data import atomic, export
-from redclump.data.manifests import catalogue_identity, file_sha256
+from redclump.data import export
+from redclump.data import workdir as work_folder
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
+from redclump.data.workdir import MANIFEST, NetworkPaths, WorkFolder, catalogue_identity, file_sha256
 
 __all__ = [
     "PAPER_PRECISION",
@@ -58,25 +58,13 @@ STAGE_TARGETS = (("teff", "logg"), ("teff", "logg"), ("deltap", "deltanu"))
 PAPER_TIME_BUDGET: float | None = None
 
 
-class NetworkPaths(NamedTuple):
-    """Where one network set's models, catalogue and scored truth set live in a work folder."""
-
-    models: Path
-    catalogue: Path
-    scored: Path
-
-
 def network_paths(workdir: Path | str, networks: str = "redclump") -> NetworkPaths:
     """``models/``, ``catalogue/`` and ``truthset_scored.parquet`` for our networks (the app's),
     ``models_paper/``, ``catalogue_paper/`` and ``truthset_scored_paper.parquet`` for the authors'."""
     if networks not in network_sets.NETWORK_SETS:
         msg = f"unknown network set {networks!r} (use one of {', '.join(network_sets.NETWORK_SETS)})"
         raise PipelineError(msg)
-    workdir = Path(workdir)
-    suffix = "" if networks == "redclump" else f"_{networks}"
-    return NetworkPaths(
-        workdir / f"models{suffix}", workdir / f"catalogue{suffix}", workdir / f"truthset_scored{suffix}.parquet"
-    )
+    return WorkFolder(workdir).networks(networks)
 
 
 class PipelineError(RuntimeError):
@@ -98,7 +86,7 @@ def _versions() -> dict[str, str]:
 
 
 def _read_truthset(workdir: Path) -> pd.DataFrame:
-    path = workdir / "truthset.parquet"
+    path = WorkFolder(workdir).truthset
     if not path.exists():
         msg = f"no truth set at {path}: run `redclump mock` (or ingest one) first"
         raise PipelineError(msg)
@@ -160,12 +148,13 @@ def load_models(workdir: Path | str, networks: str = "redclump") -> StagedModels
 
 
 def _load_model_dir(model_dir: Path) -> StagedModels:
-    stages = [load_model(model_dir / f"{stage}.pt") for stage in STAGES]
-    colour_path = model_dir / "intrinsic_colour.json"
-    for stage, model, targets in zip(STAGES, stages, STAGE_TARGETS, strict=True):
+    files = [model_dir / work_folder.STAGE_MODEL.format(stage=stage) for stage in STAGES]
+    stages = [load_model(path) for path in files]
+    colour_path = model_dir / work_folder.INTRINSIC_COLOUR
+    for stage, path, model, targets in zip(STAGES, files, stages, STAGE_TARGETS, strict=True):
         if tuple(model.config.targets) != targets:
             msg = (
-                f"model file {model_dir / f'{stage}.pt'} predicts {', '.join(model.config.targets)}, but {stage} "
+                f"model file {path} predicts {', '.join(model.config.targets)}, but {stage} "
                 f"must predict {', '.join(targets)} (a file copied into the wrong place?); rerun `redclump train`"
             )
             raise ModelError(msg)
@@ -177,15 +166,6 @@ def _load_model_dir(model_dir: Path) -> StagedModels:
             msg = f"{colour_path} is corrupt (expected the fitted intrinsic colour as JSON); rerun `redclump train`"
             raise ModelError(msg) from None
     return StagedModels(*stages, intrinsic_colour=colour)
-
-
-def _manifest_settings(path: Path) -> Any:
-    """The ``settings`` a step's manifest recorded, or None if it is missing or unreadable (the
-    step is then redone rather than trusted)."""
-    try:
-        return json.loads(path.read_text()).get("settings")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def _stage_data(truth: pd.DataFrame, stage: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -226,7 +206,7 @@ def train(
     :func:`redclump.core.networks.paper_schedule`). The steps each network took are in its
     metadata and in the evaluation."""
     workdir = Path(workdir)
-    truth_path = workdir / "truthset.parquet"
+    truth_path = WorkFolder(workdir).truthset
     model_dir = network_paths(workdir, networks).models
     truth = _read_truthset(workdir)
     settings: dict[str, Any] = {
@@ -239,25 +219,21 @@ def train(
         # Ours keep the settings they always had, so an existing build stays up to date.
         del settings["epochs"]
         settings.update(networks=networks, max_steps=paper_max_steps, time_budget=paper_time_budget, rates=paper_rates)
-    manifest_path = model_dir / "_manifest.json"
-    if not force and _manifest_settings(manifest_path) == settings:
+    if not force and work_folder.manifest_settings(model_dir) == settings:
         try:
-            evaluation = json.loads((model_dir / "evaluation.json").read_text())
+            evaluation = json.loads((model_dir / work_folder.EVALUATION).read_text())
         except (OSError, ValueError):
-            log.warning("%s is unreadable: training again", model_dir / "evaluation.json")
+            log.warning("%s is unreadable: training again", model_dir / work_folder.EVALUATION)
         else:
             log.info("models in %s are up to date (use --force to retrain)", model_dir)
             return evaluation
     if device == "cuda" and not torch.cuda.is_available():
         msg = "--device cuda requested but no CUDA device is available"
         raise PipelineError(msg)
-    tmp_dir = workdir / f".{model_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
     start = time.perf_counter()
     evaluation: dict[str, Any] = {"networks": networks, "paper": PAPER_PRECISION, "stages": {}}
     trained: dict[str, StageModel] = {}
-    try:
+    with work_folder.staged_dir(model_dir) as tmp_dir:
         for stage in STAGES:
             rows, targets = _stage_data(truth, stage)
             split = rows["split"].astype(str)
@@ -299,7 +275,7 @@ def train(
                 "versions": _versions(),
                 "truthset": str(truth_path),
             }
-            save_model(model, tmp_dir / f"{stage}.pt", metadata)
+            save_model(model, tmp_dir / work_folder.STAGE_MODEL.format(stage=stage), metadata)
             evaluation["stages"][stage] = {
                 "n_test": len(x["test"]),
                 **record,
@@ -311,18 +287,14 @@ def train(
         colour = distances.fit_intrinsic_colour(
             low_ext["teff_phot"].to_numpy(), (low_ext["phot_g_mean_mag"] - low_ext["w1mpro"]).to_numpy()
         )
-        (tmp_dir / "intrinsic_colour.json").write_text(json.dumps(colour.__dict__, indent=2))
+        (tmp_dir / work_folder.INTRINSIC_COLOUR).write_text(json.dumps(colour.__dict__, indent=2))
         evaluation["intrinsic_colour"] = {
             **colour.__dict__,
             "criterion": "predicted giants of the truth set at |b| > 30 deg, 3-sigma clipped",
         }
         evaluation["seconds"] = time.perf_counter() - start
-        (tmp_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
-        (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings}, indent=2))
-        atomic.replace_dir(tmp_dir, model_dir)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
+        (tmp_dir / work_folder.EVALUATION).write_text(json.dumps(evaluation, indent=2))
+        work_folder.write_manifest(tmp_dir, {"settings": settings})
     return evaluation
 
 
@@ -509,7 +481,7 @@ def infer(
 
     summary = _infer_catalogue(workdir, networks=networks, client=client, force=force, progress=progress)
     if networks == "redclump":
-        models = _load_model_dir(Path(workdir) / "models")
+        models = _load_model_dir(WorkFolder(workdir).models)
         summary = {**summary, "estimates": estimation.build_calibration(Path(workdir), models, force=force)}
     return summary
 
@@ -524,28 +496,25 @@ def _infer_catalogue(
 ) -> dict[str, Any]:
     workdir = Path(workdir)
     paths = network_paths(workdir, networks)
-    inputs = sorted((workdir / "input").glob("*.parquet"))
+    folder = WorkFolder(workdir)
+    inputs = work_folder.partitions(folder.input)
     if not inputs:
-        msg = f"no input partitions in {workdir / 'input'}: run `redclump mock` first"
+        msg = f"no input partitions in {folder.input}: run `redclump mock` first"
         raise PipelineError(msg)
     model_dir = paths.models
     models = _load_model_dir(model_dir)  # fail early on missing or corrupt models
     settings = {
-        "models": file_sha256(model_dir / "_manifest.json") if (model_dir / "_manifest.json").exists() else None,
+        "models": file_sha256(model_dir / MANIFEST) if (model_dir / MANIFEST).exists() else None,
         "input": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs],
     }
-    manifest_path = paths.catalogue / "_manifest.json"
-    if not force and _manifest_settings(manifest_path) == settings:
+    manifest = work_folder.read_manifest(paths.catalogue)
+    if not force and manifest is not None and manifest.get("settings") == settings:
         log.info("catalogue in %s is up to date (use --force to rebuild)", paths.catalogue)
-        return json.loads(manifest_path.read_text())["summary"]
+        return manifest["summary"]
     start = time.perf_counter()
-    tmp_dir = workdir / f".{paths.catalogue.name}.tmp-{os.getpid()}"
-    scored_tmp = workdir / f".{paths.scored.stem}.tmp-{os.getpid()}.parquet"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir()
-    jobs = [(str(model_dir), str(p), str(tmp_dir / p.name)) for p in inputs]
     results: list[dict[str, int]] = []
-    try:
+    with work_folder.staged_dir(paths.catalogue) as tmp_dir, work_folder.staged_file(paths.scored) as scored_tmp:
+        jobs = [(str(model_dir), str(p), str(tmp_dir / p.name)) for p in inputs]
         if client is None:
             for job in jobs:
                 results.append(_infer_partition(*job))
@@ -560,18 +529,12 @@ def _infer_catalogue(
                 if progress:
                     progress(1)
         truth = _read_truthset(workdir)
-        scored = predict_catalogue(models, truth, giants_only=False, source=str(workdir / "truthset.parquet"))
+        scored = predict_catalogue(models, truth, giants_only=False, source=str(folder.truthset))
         scored.to_parquet(scored_tmp, index=False)
         summary = {key: sum(r[key] for r in results) for key in results[0]}
         summary["seconds"] = time.perf_counter() - start
         summary["stars_per_second"] = summary["rows"] / summary["seconds"]
-        (tmp_dir / "_manifest.json").write_text(json.dumps({"settings": settings, "summary": summary}, indent=2))
-        os.replace(scored_tmp, paths.scored)
-        atomic.replace_dir(tmp_dir, paths.catalogue)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        scored_tmp.unlink(missing_ok=True)
-        raise
+        work_folder.write_manifest(tmp_dir, {"settings": settings, "summary": summary})
     return summary
 
 
@@ -600,8 +563,9 @@ def select(workdir: Path, cut: Cut, out: Path, *, overwrite: bool = False) -> di
 def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The catalogue rows that pass ``cut`` and their provenance
     (:func:`redclump.core.provenance.selection_provenance`), as :func:`select` writes them."""
-    catalogue_dir = Path(workdir) / "catalogue"
-    if not (catalogue_dir / "_manifest.json").exists():
+    folder = WorkFolder(workdir)
+    catalogue_dir = folder.catalogue
+    if not folder.has_catalogue():
         msg = f"no catalogue in {catalogue_dir}: run `redclump infer` first"
         raise PipelineError(msg)
     catalogue = pd.read_parquet(catalogue_dir)
@@ -609,7 +573,7 @@ def selection(workdir: Path, cut: Cut) -> tuple[pd.DataFrame, dict[str, Any]]:
     if len(chosen) == 0:
         msg = f"no catalogue star passes {cut.text()} (of {len(catalogue):,}); nothing to write"
         raise PipelineError(msg)
-    scored = pd.read_parquet(Path(workdir) / "truthset_scored.parquet")
+    scored = pd.read_parquet(folder.scored)
     test, is_rc = test_split_truth(scored)
     identity = catalogue_identity(catalogue_dir)
     meta = provenance.selection_provenance(

@@ -11,7 +11,6 @@ only its cut columns, so memory stays flat in the number of stars. The metrics t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pyarrow.parquet as pq
 
 from redclump.core import diagnostics, metrics, provenance
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
+from redclump.data.workdir import EVALUATION, MANIFEST, partitions, staged_file
 
 from .pipeline import PAPER_PRECISION, network_paths
 
@@ -59,7 +59,7 @@ class ReportError(RuntimeError):
 def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str, Any]]:
     """Per sample: stars, stars beyond 10 kpc, selected stars per stratum, and the true
     non-RC count when the catalogue carries ``true_state`` (a mock)."""
-    files = sorted(catalogue_dir.glob("*.parquet"))
+    files = partitions(catalogue_dir)
     counts = {
         name: {"n": 0, "beyond_10kpc": 0, "strata": np.zeros(n_strata, dtype=np.int64), "true_fp": 0, "has_truth": True}
         for name in SAMPLES
@@ -84,11 +84,11 @@ def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str,
 
 def _network_results(workdir: Path, networks: str) -> dict[str, Any] | None:
     paths = network_paths(workdir, networks)
-    evaluation_path = paths.models / "evaluation.json"
+    evaluation_path = paths.models / EVALUATION
     if not evaluation_path.exists():
         return None
     result: dict[str, Any] = {"evaluation": json.loads(evaluation_path.read_text()), "samples": {}}
-    if not paths.scored.exists() or not (paths.catalogue / "_manifest.json").exists():
+    if not paths.scored.exists() or not (paths.catalogue / MANIFEST).exists():
         result["note"] = f"no catalogue in {paths.catalogue}: run `redclump infer --networks {networks}`"
         return result
     scored = pd.read_parquet(paths.scored)
@@ -314,11 +314,5 @@ def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | 
 
 def write_report(text: str, out: Path) -> None:
     """Write the markdown atomically (temporary name, then rename)."""
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with staged_file(Path(out)) as tmp:
         tmp.write_text(text)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from redclump.data.workdir import WorkFolder
+
 __all__ = [
     "MAX_PROCS",
     "ServeError",
@@ -113,7 +115,7 @@ def should_build(workdir: Path, default_workdir: Path, *, build: bool) -> bool:
     ServeError
         ``workdir`` has no catalogue, is not the default folder and ``build`` is false.
     """
-    if (Path(workdir) / "catalogue" / "_manifest.json").exists():
+    if WorkFolder(workdir).has_catalogue():
         return False
     if build or Path(workdir).resolve() == Path(default_workdir).resolve():
         return True
