@@ -223,9 +223,25 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
             )
         except pipeline.PipelineError as exc:
             raise CommandError(str(exc)) from None
-        print(pipeline.format_evaluation(evaluation))
+        print(format_evaluation(evaluation))
         evaluations[networks] = evaluation
     return evaluations
+
+
+def format_evaluation(evaluation: dict[str, Any]) -> str:
+    """The train step's evaluation as the console table: each stage's targets on the test split."""
+    from redclump.training_step import PAPER_PRECISION
+
+    lines = ["held-out test split: bias, scatter (robust), 1σ/2σ coverage; paper's scatter beside"]
+    for stage, info in evaluation["stages"].items():
+        for target, m in info["targets"].items():
+            paper = PAPER_PRECISION.get(target)
+            lines.append(
+                f"  {stage} {target:8s} n={m['n']:7d} bias {m['bias']:+9.3f} scatter {m['scatter']:8.3f} "
+                f"({m['robust_scatter']:.3f}) cover {m['coverage_1sigma']:.2f}/{m['coverage_2sigma']:.2f}"
+                + (f"   paper ±{paper:g}" if paper and stage != "stage1" else "")
+            )
+    return "\n".join(lines)
 
 
 def cmd_infer(args: argparse.Namespace) -> dict[str, Any]:

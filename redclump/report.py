@@ -1,6 +1,6 @@
 """`redclump report`: both network sets beside Lucey et al. (2020), as markdown for the README.
 
-Reads a built work folder (:func:`redclump.pipeline.network_paths`): each set's
+Reads a built work folder (:func:`redclump.model_files.network_paths`): each set's
 ``evaluation.json`` (test-split precision), its scored truth set (contamination and completeness
 on the test split) and its catalogue (sample sizes, the reweighted contamination and, on a mock,
 the true contamination from ``true_state``). The catalogue is read one partition at a time and
@@ -22,7 +22,8 @@ from redclump.core import diagnostics, metrics, provenance
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
 from redclump.data.workdir import EVALUATION, MANIFEST, partitions, staged_file
 
-from .pipeline import PAPER_PRECISION, network_paths
+from .model_files import network_paths
+from .training_step import PAPER_PRECISION
 
 __all__ = ["PAPER_TABLE1", "SAMPLES", "ReportError", "build_report", "collect", "write_report"]
 
