@@ -10,9 +10,9 @@ from typing import Any
 import holoviews as hv
 import panel as pn
 from redclump.dashboard import sample
+from redclump.dashboard.app_data import AppData, load_app_data
 from redclump.dashboard.card import StarCard
 from redclump.dashboard.compare import Comparison
-from redclump.dashboard.data import AppData, load_app_data
 from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
 from redclump.dashboard.live import CutScheduler, send_stylesheets
 from redclump.dashboard.samp import marked_overlay, samp_controls, session_link

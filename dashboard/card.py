@@ -3,7 +3,7 @@
 The lookup runs on the server in the clicked view's own columns (projected x, y for the sky),
 measured in screen pixels, over the stars that view shows. It walks outwards from the click
 through the view's stars sorted by y (the order the lasso already keeps,
-:meth:`redclump.dashboard.data.AppData.sorted_by_y`), stopping once the y distance alone exceeds
+:meth:`redclump.dashboard.app_data.AppData.sorted_by_y`), stopping once the y distance alone exceeds
 the best match so far: the work is the stars within a few pixels' band of the click, not all
 5 million.
 """
@@ -27,7 +27,7 @@ import param
 from redclump.core.selection import Cut
 from redclump.data.schema import BANDS, STATES, stored_components
 
-from .data import TRUE_STATE_COLUMN, AppData
+from .app_data import TRUE_STATE_COLUMN, AppData
 from .live import executor, served_document, with_document_lock
 from .state import ExplorerState
 
@@ -132,7 +132,8 @@ def nearest_star(
 
     Examples
     --------
-    >>> from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+    >>> from redclump.dashboard.app_data import frames_to_app_data
+    >>> from redclump.data.synthetic import synthetic_frames
     >>> data = frames_to_app_data(*synthetic_frames(1000, 100, seed=1), source="doc")
     >>> row = nearest_star(data, "l", "b", (data.catalogue["l"][7], data.catalogue["b"][7]), per_pixel=(1.0, 1.0))
     >>> int(row)

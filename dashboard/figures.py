@@ -19,10 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from redclump.core import distances, metrics, saliency
 from redclump.core.inference import StagedModels
+from redclump.core.projection import hammer_aitoff
 from redclump.core.selection import TIER1, TIER2, Cut
 from redclump.data.schema import BAND_ERRORS, BANDS, FEATURES
-
-from .data import hammer_aitoff
 
 __all__ = ["FIGURES", "make_all"]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from redclump.core import provenance
 
-from .data import STRATUM_COLUMN
+from .app_data import STRATUM_COLUMN
 from .state import ExplorerState
 
 __all__ = ["EXPORT_SUFFIXES", "export_bytes", "selected_rows", "selection_meta", "selection_table"]

@@ -17,8 +17,9 @@ import holoviews as hv
 import numpy as np
 import pandas as pd
 import param
+from redclump.core.projection import hammer_aitoff
 
-from .data import DP_FLOOR, hammer_aitoff
+from .app_data import DP_FLOOR
 from .live import LiveImage, with_document_lock
 from .region import Region, RegionError, compile_kernel
 from .state import COLOUR_COLUMNS, MEMO_SIZE, ExplorerState, Memo

@@ -404,7 +404,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             cmd_build(args)
     import threading
 
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
 
     workdir = str(args.workdir.resolve())
     # Load the catalogue (Arrow and numpy: mostly outside the GIL) and compile datashader's

@@ -206,7 +206,7 @@ def test_catalogue_estimate_reads_no_true_column(both: Path, tmp_path: Path) -> 
 
 
 def test_the_apps_catalogue_estimate_follows_a_drawn_region(both: Path) -> None:
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.region import Region
     from redclump.dashboard.state import ExplorerState
 

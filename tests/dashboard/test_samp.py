@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 from redclump.core.selection import TIER1
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import frames_to_app_data
 from redclump.dashboard.samp import SELECT_ROWS, SampLink, marked_overlay
+from redclump.data.synthetic import synthetic_frames
 
 pytest.importorskip("pyvo.samp")
 # HoloViews' range of the contamination map when a bin row is empty.

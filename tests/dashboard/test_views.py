@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from redclump.core.saliency import binned_mean
-from redclump.dashboard.data import APP_COLUMNS, frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import APP_COLUMNS, frames_to_app_data
 from redclump.dashboard.state import COLOUR_COLUMNS, ExplorerState
+from redclump.data.synthetic import synthetic_frames
 
 
 def test_every_colour_option_is_a_loaded_column() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from redclump.core import cells, estimates, metrics
+from redclump.core.projection import hammer_aitoff
 from redclump.data import calibration_files
 from redclump.data.schema import BANDS, STATES
 from redclump.data.workdir import WorkFolder, catalogue_identity, read_candidate_cache, write_candidate_cache
@@ -22,9 +23,7 @@ __all__ = [
     "DP_FLOOR",
     "TRUE_STATE_COLUMN",
     "AppData",
-    "hammer_aitoff",
     "load_app_data",
-    "synthetic_frames",
 ]
 
 log = logging.getLogger("redclump")
@@ -75,19 +74,6 @@ PREPARED_COLUMNS = ("sky_x", "sky_y", "l_wrapped")
 #: (:func:`redclump.core.metrics.contamination_strata`).
 STRATUM_COLUMN = "_stratum"
 OPTIONAL_COLUMNS = ("p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc", "dp_phot_err")
-
-
-def hammer_aitoff(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hammer–Aitoff equal-area projection with l = 0 at the centre and l increasing to the left.
-
-    Returns x in [−2√2, 2√2] and y in [−√2, √2].
-    """
-    lam = np.radians(((np.asarray(l_deg, np.float64) + 180.0) % 360.0) - 180.0)
-    phi = np.radians(np.asarray(b_deg, np.float64))
-    denom = np.sqrt(1.0 + np.cos(phi) * np.cos(lam / 2.0))
-    x = -2.0 * np.sqrt(2.0) * np.cos(phi) * np.sin(lam / 2.0) / denom
-    y = np.sqrt(2.0) * np.sin(phi) / denom
-    return x.astype(np.float32), y.astype(np.float32)
 
 
 @dataclass
@@ -235,65 +221,6 @@ def frames_to_app_data(
     figure_columns = [*FIGURE_COLUMNS, "teff_phot", "logg_phot", "dp_phot", "dnu_phot", "b"]
     kept = scored[[c for c in figure_columns if c in scored.columns]].reset_index(drop=True)
     return AppData(cat, test, is_rc, source, n_total, available, scored=kept, calibration=calibration)
-
-
-def synthetic_frames(n: int, n_truth: int, *, seed: int, card: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A catalogue and a scored truth set with the app's columns and random values.
-
-    For warming the server up (imports, datashader's compiled kernels) before the real catalogue
-    is loaded, and for tests and benchmarks. Not a model of anything: positions are uniform on
-    the sphere and the truth set's class follows ΔP_phot with noise. ``card=True`` adds what a
-    star's card shows (:data:`CARD_COLUMNS`, a two-component ΔP and Δν mixture whose mean is the
-    star's ΔP_phot and Δν_phot, and a ``true_state`` that follows ΔP_phot).
-    """
-    rng = np.random.default_rng(seed)
-
-    def frame(m: int) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "source_id": np.arange(m),
-                "l": rng.uniform(0, 360, m),
-                "b": np.degrees(np.arcsin(rng.uniform(-1, 1, m))),
-                "phot_g_mean_mag": rng.uniform(10, 17, m),
-                "w1mpro": rng.uniform(8, 14, m),
-                "w1sigmpro": np.full(m, 0.03),
-                "teff_phot": rng.uniform(4000, 5400, m),
-                "logg_phot": rng.uniform(1.5, 3.5, m),
-                "dp_phot": rng.uniform(50, 350, m),
-                "dp_phot_err": rng.uniform(5, 100, m),
-                "dnu_phot": rng.uniform(1, 15, m),
-                "p_rc": rng.uniform(0, 1, m),
-                "dist": rng.uniform(0.5, 25, m),
-                "x_gc": rng.normal(0, 8, m),
-                "y_gc": rng.normal(0, 8, m),
-                "z_gc": rng.normal(0, 1, m),
-                "r_gc": rng.uniform(0, 20, m),
-            }
-        )
-
-    catalogue = frame(n)
-    if card:
-        for offset, band in enumerate(b for b in BANDS if b not in catalogue.columns):
-            catalogue[band] = catalogue["phot_g_mean_mag"] + rng.normal(0.1 * offset - 0.8, 0.05, n)
-        catalogue["parallax_error"] = np.full(n, 0.03)
-        catalogue["parallax"] = 1.0 / catalogue["dist"] + rng.normal(0, 0.03, n)
-        catalogue["teff_phot_err"] = np.full(n, 120.0)
-        catalogue["logg_phot_err"] = np.full(n, 0.2)
-        catalogue["dist_err"] = 0.05 * catalogue["dist"]
-        catalogue["dnu_phot_err"] = np.full(n, 1.5)
-        for prefix, column, spread in (("dp", "dp_phot", 40.0), ("dnu", "dnu_phot", 1.0)):
-            weight = rng.uniform(0.2, 0.8, n)
-            centre = catalogue[column].to_numpy()
-            # Two components whose weighted mean is the star's predicted value.
-            catalogue[f"{prefix}_mix_w0"], catalogue[f"{prefix}_mix_w1"] = weight, 1 - weight
-            catalogue[f"{prefix}_mix_mu0"] = centre - spread * (1 - weight)
-            catalogue[f"{prefix}_mix_mu1"] = centre + spread * weight
-            catalogue[f"{prefix}_mix_sigma0"] = catalogue[f"{prefix}_mix_sigma1"] = np.full(n, spread / 4)
-        catalogue["true_state"] = np.where(catalogue["dp_phot"] > 220, "RC", "RGB")
-    scored = frame(n_truth)
-    scored["split"] = rng.choice(["train", "valid", "test"], n_truth, p=[0.6, 0.15, 0.25])
-    scored["class"] = np.where(scored["dp_phot"] + rng.normal(0, 50, n_truth) > 220, "RC", "RGB")
-    return catalogue, scored
 
 
 #: Bump when the candidate cache's layout changes, so that old cache files are rebuilt.
