@@ -230,7 +230,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 def format_evaluation(evaluation: dict[str, Any]) -> str:
     """The train step's evaluation as the console table: each stage's targets on the test split."""
-    from redclump.training_step import PAPER_PRECISION
+    from redclump.publish.report import PAPER_PRECISION
 
     lines = ["held-out test split: bias, scatter (robust), 1σ/2σ coverage; paper's scatter beside"]
     for stage, info in evaluation["stages"].items():
@@ -456,8 +456,8 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
     import pyarrow.dataset as pds
 
     from redclump import pipeline
-    from redclump.dashboard import figures
     from redclump.data.schema import BAND_ERRORS, CATALOGUE_PREDICTIONS, FEATURES
+    from redclump.publish import figures
 
     folder = WorkFolder(args.workdir)
     out_dir = args.out or folder.figures
@@ -479,20 +479,15 @@ def cmd_figures(args: argparse.Namespace) -> dict[str, Any]:
         models = None
     from redclump.core.selection import TIER2
 
-    made = figures.make_all(catalogue, scored, models, cut_from_args(args) if cut_flags_given(args) else TIER2)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, (fig, _numbers) in made.items():
-        fig.savefig(targets[name], format=args.format, dpi=200)
-        fig.clear()
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+    cut = cut_from_args(args) if cut_flags_given(args) else TIER2
+    made = figures.write_figures(catalogue, scored, models, cut, out_dir, fmt=args.format)
     print(f"figures: {len(made)} written to {out_dir} ({', '.join(made)})")
-    return {name: numbers for name, (_fig, numbers) in made.items()}
+    return made
 
 
 def cmd_report(args: argparse.Namespace) -> str:
-    from redclump import catalogue_report, estimation, report
+    from redclump import estimation
+    from redclump.publish import catalogue_report, report
 
     for out in (args.out, args.json):
         if out is not None and out.exists() and not args.overwrite:

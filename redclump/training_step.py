@@ -30,6 +30,7 @@ from redclump.core.training import evaluate, fingerprint, train_full_batch, trai
 from redclump.data import workdir as work_folder
 from redclump.data.schema import FEATURES, SPLITS
 from redclump.data.workdir import WorkFolder, file_sha256
+from redclump.publish.report import PAPER_PRECISION
 
 from .model_files import STAGES, network_paths, save_model
 from .step_errors import PipelineError
@@ -39,8 +40,6 @@ __all__ = ["PAPER_PRECISION", "PAPER_TIME_BUDGET", "train"]
 
 log = logging.getLogger("redclump")
 
-#: Held-out precision reported by Lucey et al. (2020).
-PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 #: The authors' networks: an optional wall-clock limit in seconds for all six (each network
 #: gets the time its predecessors left, shared among those still to train). None by default:
 #: the steps come from core.networks.paper_max_steps, a fixed amount of work, so the same data

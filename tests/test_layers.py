@@ -1,4 +1,5 @@
-"""The layers, read from the source: imports run data → core → dashboard → redclump, never back.
+"""The layers, read from the source: imports run data → core → publish → dashboard → redclump,
+never back.
 
 The top-level folders are mapped into ``redclump.*`` by ``package-dir`` (pyproject.toml), which
 import linters cannot follow (docs/architecture.md), so this test reads every import statement,
@@ -13,10 +14,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Folder → (package name, layer); the ``redclump/*.py`` modules are the top layer.
-LAYERS = {"data": ("redclump.data", 0), "core": ("redclump.core", 1), "dashboard": ("redclump.dashboard", 2)}
-TOP = 3
-NAMES = {"redclump.data": "data", "redclump.core": "core", "redclump.dashboard": "dashboard"}
+#: Folder → (package name, layer), lowest first; the ``redclump/*.py`` modules are the top layer.
+LAYERS = {
+    "data": ("redclump.data", 0),
+    "core": ("redclump.core", 1),
+    "redclump/publish": ("redclump.publish", 2),
+    "dashboard": ("redclump.dashboard", 3),
+}
+TOP = 4
 
 
 def layer_of(module: str) -> int | None:
@@ -25,7 +30,7 @@ def layer_of(module: str) -> int | None:
     subpackage's import runs it)."""
     if not module.startswith("redclump."):
         return None
-    for package, (_, layer) in ((p, LAYERS[f]) for p, f in NAMES.items()):
+    for package, layer in LAYERS.values():
         if module == package or module.startswith(package + "."):
             return layer
     return TOP
@@ -57,7 +62,8 @@ def upward_imports(root: Path) -> list[str]:
     problems = []
     folders = [(folder, *LAYERS[folder]) for folder in LAYERS] + [("redclump", "redclump", TOP)]
     for folder, package, layer in folders:
-        for path in sorted((root / folder).rglob("*.py")):
+        paths = sorted((root / folder).rglob("*.py")) if folder != "redclump" else sorted((root / folder).glob("*.py"))
+        for path in paths:
             sub = path.relative_to(root / folder).parent.parts
             own = ".".join([package, *sub])
             for line, module in imported_modules(path, own):
@@ -74,14 +80,20 @@ def test_no_import_runs_upward() -> None:
 def test_an_upward_import_is_found(tmp_path: Path) -> None:
     """The check sees absolute, relative and function-level imports of a higher layer."""
     for folder in (*LAYERS, "redclump"):
-        (tmp_path / folder).mkdir()
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     (tmp_path / "data" / "ok.py").write_text("import numpy\nfrom . import schema\n")
     (tmp_path / "core" / "bad.py").write_text(
         "from redclump.data import schema\n\ndef f():\n    from redclump.dashboard import state\n"
     )
     (tmp_path / "dashboard" / "bad.py").write_text("from redclump import locking\nfrom .. import cli\n")
+    (tmp_path / "redclump" / "publish" / "bad.py").write_text(
+        "from redclump.dashboard import app\nfrom .. import cli\n"
+    )
+    (tmp_path / "redclump" / "ok.py").write_text("from .publish import figures\nfrom redclump.dashboard import app\n")
     assert upward_imports(tmp_path) == [
         "core/bad.py:4 imports redclump.dashboard.state",
+        "redclump/publish/bad.py:1 imports redclump.dashboard.app",
+        "redclump/publish/bad.py:2 imports redclump.cli",
         "dashboard/bad.py:1 imports redclump.locking",
         "dashboard/bad.py:2 imports redclump.cli",
     ]
@@ -94,8 +106,9 @@ def test_an_upward_import_is_found(tmp_path: Path) -> None:
         ("redclump", None),
         ("redclump.data.schema", 0),
         ("redclump.core", 1),
-        ("redclump.dashboard.app", 2),
-        ("redclump.cli", 3),
+        ("redclump.publish.figures", 2),
+        ("redclump.dashboard.app", 3),
+        ("redclump.cli", 4),
     ],
 )
 def test_layer_of(module: str, layer: int | None) -> None:

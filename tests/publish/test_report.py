@@ -13,7 +13,8 @@ import torch
 from redclump.core.mdn import PerTargetMDN
 from redclump.core.selection import TIER2
 
-from redclump import cli, pipeline, report
+from redclump import cli, pipeline
+from redclump.publish import report
 
 MAX_STEPS = 150
 
@@ -137,7 +138,7 @@ def test_report_has_the_completeness_budget_from_the_scored_truth_set(both: Path
     import pandas as pd
     from redclump.core import diagnostics
 
-    from redclump import report
+    from redclump.publish import report
 
     workdir = both
     text = report.build_report(workdir)
@@ -171,7 +172,7 @@ def test_report_writes_catalogue_estimates_as_json_without_truth(both: Path, tmp
 
 
 def test_catalogue_estimate_moves_toward_the_truth(both: Path) -> None:
-    from redclump import catalogue_report
+    from redclump.publish import catalogue_report
 
     rows = {(r["sample"], r["by"], r["lo"]): r for r in catalogue_report.catalogue_rows(both)}
     tier2 = rows[("tier2", "all", None)]
@@ -185,7 +186,8 @@ def test_catalogue_estimate_moves_toward_the_truth(both: Path) -> None:
 def test_catalogue_estimate_reads_no_true_column(both: Path, tmp_path: Path) -> None:
     import shutil
 
-    from redclump import catalogue_report, estimation
+    from redclump import estimation
+    from redclump.publish import catalogue_report
 
     copy = tmp_path / "copy"
     shutil.copytree(both, copy, ignore=shutil.ignore_patterns("*.arrow", "catalogue_paper", "models_paper"))

@@ -20,9 +20,9 @@ import pandas as pd
 from redclump.core import cells, estimates, metrics
 from redclump.core.provenance import METRIC_KEYS
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
+from redclump.data import calibration_files
+from redclump.data.calibration_files import CalibrationFileError
 from redclump.data.workdir import WorkFolder, partitions
-
-from . import estimation
 
 __all__ = ["DIST_BINS", "G_BINS", "SAMPLES", "catalogue_rows", "catalogue_tables", "truth_scores", "write_json"]
 
@@ -53,6 +53,13 @@ def _in_bin(cut: Cut, by: str, lo: float | None, hi: float | None) -> Cut:
     return cut
 
 
+def _load_calibration(workdir: Path) -> estimates.Calibration | None:
+    """The catalogue estimate's calibration in ``workdir``, or None when it was not built (as
+    :func:`redclump.estimation.load_calibration`, which this layer cannot import)."""
+    parts = calibration_files.read_calibration(Path(workdir))
+    return None if parts is None else estimates.Calibration.from_parts(parts)
+
+
 def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> list[dict[str, Any]]:
     """One row per sample and bin: the catalogue estimate with its 68 % interval, the test-split
     value, and (on a mock) the true value in ``true_contamination`` / ``true_completeness``.
@@ -62,10 +69,10 @@ def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> l
     catalogue in that G bin.
     """
     workdir = Path(workdir)
-    calibration = estimation.load_calibration(workdir)
+    calibration = _load_calibration(workdir)
     if calibration is None:
         msg = f"no estimate calibration in {WorkFolder(workdir).estimates}: run `redclump infer`"
-        raise estimation.EstimationError(msg)
+        raise CalibrationFileError(msg)
     samples = SAMPLES if samples is None else samples
     columns = sorted(
         {c for cut in samples.values() for c in cut.required_columns()} | {"phot_g_mean_mag", "a_w1", "b", "dist"}
@@ -191,7 +198,7 @@ def _scores_lines(rows: list[dict[str, Any]]) -> list[str]:
 def p_rc_calibration(workdir: Path) -> list[dict[str, Any]]:
     """Is P(RC) calibrated where the catalogue's stars are? Per G bin, over the degraded twins in
     the catalogue: their number, their mean P(RC), and the share of them labelled RC."""
-    calibration = estimation.load_calibration(Path(workdir))
+    calibration = _load_calibration(Path(workdir))
     if calibration is None:
         return []
     twins = calibration.twins

@@ -1,6 +1,6 @@
 """`redclump report`: both network sets beside Lucey et al. (2020), as markdown for the README.
 
-Reads a built work folder (:func:`redclump.model_files.network_paths`): each set's
+Reads a built work folder (:meth:`redclump.data.workdir.WorkFolder.networks`): each set's
 ``evaluation.json`` (test-split precision), its scored truth set (contamination and completeness
 on the test split) and its catalogue (sample sizes, the reweighted contamination and, on a mock,
 the true contamination from ``true_state``). The catalogue is read one partition at a time and
@@ -20,13 +20,12 @@ import pyarrow.parquet as pq
 
 from redclump.core import diagnostics, metrics, provenance
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
-from redclump.data.workdir import EVALUATION, MANIFEST, partitions, staged_file
+from redclump.data.workdir import EVALUATION, MANIFEST, WorkFolder, partitions, staged_file
 
-from .model_files import network_paths
-from .training_step import PAPER_PRECISION
+__all__ = ["PAPER_PRECISION", "PAPER_TABLE1", "SAMPLES", "ReportError", "build_report", "collect", "write_report"]
 
-__all__ = ["PAPER_TABLE1", "SAMPLES", "ReportError", "build_report", "collect", "write_report"]
-
+#: Held-out precision reported by Lucey et al. (2020).
+PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 #: The samples of the paper's Table 1, and P(RC) ≥ 0.5.
 SAMPLES: dict[str, Cut] = {
     "Tier 1": TIER1,
@@ -84,7 +83,7 @@ def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str,
 
 
 def _network_results(workdir: Path, networks: str) -> dict[str, Any] | None:
-    paths = network_paths(workdir, networks)
+    paths = WorkFolder(workdir).networks(networks)
     evaluation_path = paths.models / EVALUATION
     if not evaluation_path.exists():
         return None
@@ -269,8 +268,8 @@ def _completeness_budget(results: dict[str, dict[str, Any]]) -> list[str]:
 def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | None = None) -> str:
     """The report as markdown: precision, Table 1 per network set, our contamination at the
     authors' networks' Tier 2 completeness, and the catalogue by G and by distance
-    (``catalogue_rows``, :func:`redclump.catalogue_report.catalogue_rows`, when given)."""
-    from redclump import catalogue_report
+    (``catalogue_rows``, :func:`redclump.publish.catalogue_report.catalogue_rows`, when given)."""
+    from . import catalogue_report
 
     results = collect(workdir)
     any_test = next((r for r in results.values() if "test" in r), None)
