@@ -175,13 +175,20 @@ def read_table(path: Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
     return frame, units
 
 
-def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Map, convert and validate one file. Returns the canonical frame and a report of rows kept
-    and dropped per reason. Structural problems raise :class:`IngestError`; rows with a non-finite
-    required value are dropped and counted."""
+def _mapped_columns(
+    frame: pd.DataFrame, declared: dict[str, str | None], column_map: ColumnMap, path: Path
+) -> pd.DataFrame:
+    """The file's columns under their canonical names, converted to the schema's units (the
+    file's declared unit first, else the map's).
+
+    Raises
+    ------
+    IngestError
+        The map names a column the file lacks, a column is not numeric, or its unit does not
+        convert.
+    """
     import astropy.units as u
 
-    frame, declared = read_table(path)
     missing_in_file = [
         f"'{col}' (for {canonical})" for canonical, (col, _) in column_map.columns.items() if col not in frame.columns
     ]
@@ -215,6 +222,15 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
                 msg = f"{path}: column '{col}' (for {canonical}) is in {file_unit}, which cannot convert to {target}"
                 raise IngestError(msg) from None
         out[canonical] = array
+    return out
+
+
+def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Map, convert and validate one file. Returns the canonical frame and a report of rows kept
+    and dropped per reason. Structural problems raise :class:`IngestError`; rows with a non-finite
+    required value are dropped and counted."""
+    frame, declared = read_table(path)
+    out = _mapped_columns(frame, declared, column_map, path)
     for canonical, value in column_map.defaults.items():
         if canonical not in out:
             out[canonical] = value

@@ -253,6 +253,12 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
     for key in ("true_state", "true_component"):
         table[key] = table[key].astype("category")
 
+    return table, _truth_set(config, table, rng)
+
+
+def _truth_set(config: MockConfig, table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The block's truth-set stars (a LAMOST-like selection of the kept ``table``) with their
+    spectroscopic labels, class and split."""
     g_mag = table["phot_g_mean_mag"].to_numpy(np.float64)
     prob = (
         config.truth_fraction
@@ -277,7 +283,7 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
     truthset = chosen_rows.assign(**labels)
     truthset["class"] = truthset["class"].astype(pd.CategoricalDtype(["RC", "RGB", "2CL"]))
     truthset["split"] = pd.Categorical(split_of(truthset["source_id"].to_numpy(), config.seed), categories=list(SPLITS))
-    return table, truthset
+    return truthset
 
 
 def check_workdir(workdir: Path) -> None:

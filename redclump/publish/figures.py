@@ -14,10 +14,8 @@ Importing this module changes no matplotlib state: the figures are
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, ParamSpec
+from typing import Any, Literal
 
 import matplotlib
 import numpy as np
@@ -31,56 +29,9 @@ from redclump.core.projection import hammer_aitoff
 from redclump.core.selection import TIER1, TIER2, Cut
 from redclump.data.schema import BAND_ERRORS, BANDS, FEATURES
 
-__all__ = ["FIGURES", "STYLE", "make_all", "write_figures"]
+from .figure_style import COLUMN, OKABE_ITO, PAGE, SHORT, STYLE, binned_median, styled, subplots
 
-COLUMN, PAGE = 3.35, 7.0
-OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
-#: The figures' matplotlib settings, applied only while a figure is drawn or saved.
-STYLE = {
-    "font.size": 7,
-    "axes.labelsize": 7,
-    "axes.titlesize": 7,
-    "xtick.labelsize": 6,
-    "ytick.labelsize": 6,
-    "legend.fontsize": 6,
-    "figure.dpi": 150,
-    "savefig.bbox": "tight",
-}
-_P = ParamSpec("_P")
-SHORT = {
-    "phot_g_mean_mag": "G",
-    "phot_bp_mean_mag": "BP",
-    "phot_rp_mean_mag": "RP",
-    "g_mean_psf_mag": "g",
-    "r_mean_psf_mag": "r",
-    "i_mean_psf_mag": "i",
-    "z_mean_psf_mag": "z",
-    "y_mean_psf_mag": "y",
-    "j_m": "J",
-    "h_m": "H",
-    "ks_m": "Ks",
-    "w1mpro": "W1",
-    "w2mpro": "W2",
-    "parallax": "ϖ",
-}
-
-
-def _styled(function: Callable[_P, tuple[Figure, dict[str, Any]]]) -> Callable[_P, tuple[Figure, dict[str, Any]]]:
-    """Draw the figure with :data:`STYLE` in force, leaving matplotlib's settings as they were."""
-
-    @functools.wraps(function)
-    def styled(*args: _P.args, **kwargs: _P.kwargs) -> tuple[Figure, dict[str, Any]]:
-        with matplotlib.rc_context(STYLE):
-            return function(*args, **kwargs)
-
-    return styled
-
-
-def _subplots(*grid: int, figsize: tuple[float, float], **options: Any) -> tuple[Figure, Any]:
-    """A pyplot-free figure and its axes (no figure manager, nothing to close)."""
-    fig = Figure(figsize=figsize)
-    return fig, fig.subplots(*grid, **options)
-
+__all__ = ["FIGURES", "STYLE", "binned_median", "make_all", "write_figures"]
 
 
 def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -88,7 +39,7 @@ def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return test, (test["class"].astype(str) == "RC").to_numpy()
 
 
-@_styled
+@styled
 def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 3 of the paper: photometric against spectroscopic Teff, log g, ΔP, Δν (test split)."""
     test = scored[(scored["split"].astype(str) == "test") & scored["giant"].astype(bool)]
@@ -98,7 +49,7 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
         ("deltap", "dp_phot", "ΔP (s)"),
         ("deltanu", "dnu_phot", "Δν (µHz)"),
     ]
-    fig, axes = _subplots(1, 4, figsize=(PAGE, 1.9))
+    fig, axes = subplots(1, 4, figsize=(PAGE, 1.9))
     numbers = {}
     for ax, (spec, phot, label) in zip(axes, pairs, strict=True):
         ok = test[spec].notna() & test[phot].notna()
@@ -111,9 +62,7 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
         }
         if ok.any():
             lo, hi = np.percentile(np.r_[x, y], [0.5, 99.5])
-            ax.hist2d(
-                x, y, bins=60, range=[[lo, hi], [lo, hi]], cmap="viridis", cmin=1, norm=LogNorm()
-            )
+            ax.hist2d(x, y, bins=60, range=[[lo, hi], [lo, hi]], cmap="viridis", cmin=1, norm=LogNorm())
             ax.plot([lo, hi], [lo, hi], color="#D55E00", lw=0.7)
         ax.set(xlabel=f"spectroscopic {label}", ylabel=f"photometric {label}")
         ax.text(
@@ -130,12 +79,12 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     return fig, numbers
 
 
-@_styled
+@styled
 def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Figure, dict[str, Any]]:
     """Fig. 4: contamination and true-positive rate across the photometric Kiel plane."""
     test, is_rc = _test(scored)
     x_edges, y_edges = np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11)
-    fig, axes = _subplots(2, 2, figsize=(PAGE * 0.7, 4.2), sharex=True, sharey=True)
+    fig, axes = subplots(2, 2, figsize=(PAGE * 0.7, 4.2), sharex=True, sharey=True)
     numbers = {}
     for col, (name, cut) in enumerate((("tier1", TIER1), ("tier2", TIER2))):
         grid = metrics.binned_metrics_2d(
@@ -163,7 +112,7 @@ def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Fig
     return fig, numbers
 
 
-@_styled
+@styled
 def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """Contamination against |b| and against the Ks photometric error, with Wilson intervals.
 
@@ -174,7 +123,7 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     by_err = metrics.binned_metrics(
         selected, is_rc, test["ks_msigcom"].to_numpy(), [0.02, 0.022, 0.025, 0.03, 0.04, 0.06, 0.1]
     )
-    fig, axes = _subplots(1, 2, figsize=(PAGE * 0.7, 2.0))
+    fig, axes = subplots(1, 2, figsize=(PAGE * 0.7, 2.0))
     for ax, binned, label in ((axes[0], by_b, "|b| (deg)"), (axes[1], by_err, "σ(Ks) (mag)")):
         centres = 0.5 * (binned["edges"][1:] + binned["edges"][:-1])
         c, lo, hi = binned["contamination"], binned["contamination_lo"], binned["contamination_hi"]
@@ -187,7 +136,7 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     return fig, {"abs_b": by_b, "ks_error": by_err}
 
 
-@_styled
+@styled
 def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """The sample in the Galaxy: face-on X–Y, edge-on R–Z, and the all-sky equal-area map."""
     sample = catalogue[cut.mask(catalogue)]
@@ -231,7 +180,7 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
     return fig, numbers
 
 
-@_styled
+@styled
 def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """Fig. 7: cumulative distance distribution, W1 of an unreddened RC on the top axis."""
     dist = np.sort(catalogue.loc[cut.mask(catalogue), "dist"].dropna().to_numpy())
@@ -241,7 +190,7 @@ def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figu
         "beyond_20kpc": int(np.count_nonzero(dist > 20)),
         "median_kpc": float(np.median(dist)) if dist.size else np.nan,
     }
-    fig, ax = _subplots(figsize=(COLUMN, 2.4))
+    fig, ax = subplots(figsize=(COLUMN, 2.4))
     ax.plot(dist, np.arange(1, dist.size + 1), color=OKABE_ITO[5])
     ax.set(xlabel="RC distance (kpc)", ylabel="cumulative stars", xlim=(0, 25))
     top = ax.secondary_xaxis(
@@ -264,19 +213,7 @@ def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figu
     return fig, numbers
 
 
-def binned_median(values: np.ndarray, x: np.ndarray, edges: np.ndarray, *, min_count: int = 1) -> np.ndarray:
-    """Median of the finite ``values`` in each bin of ``x`` (NaN where fewer than ``min_count``)."""
-    index = np.digitize(x, edges) - 1
-    medians = np.full(len(edges) - 1, np.nan)
-    for i in range(len(edges) - 1):
-        inside = values[index == i]
-        inside = inside[np.isfinite(inside)]
-        if len(inside) >= min_count:
-            medians[i] = np.median(inside)
-    return medians
-
-
-@_styled
+@styled
 def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """RC against Gaia parallax distance uncertainties, and where the RC becomes more precise."""
     sample = catalogue[cut.mask(catalogue)]
@@ -289,7 +226,7 @@ def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tupl
     comparison = distances.compare_with_parallax(
         dist, err, sample["parallax"].to_numpy(float), sample["parallax_error"].to_numpy(float)
     )
-    fig, ax = _subplots(figsize=(COLUMN, 2.3))
+    fig, ax = subplots(figsize=(COLUMN, 2.3))
     ax.plot(centres, rc_med / centres, color=OKABE_ITO[6], label="RC distance")
     ax.plot(centres, plx_med / centres, color=OKABE_ITO[5], label="Gaia parallax")
     if np.isfinite(comparison["rc_more_precise_beyond_kpc"]):
@@ -300,12 +237,12 @@ def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tupl
     return fig, {"centres": centres, "rc": rc_med, "parallax": plx_med, **comparison}
 
 
-@_styled
+@styled
 def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 9: inferred uncertainty against input uncertainty."""
     colour_err = np.hypot(catalogue["phot_g_mean_mag_error"], catalogue["w2sigmpro"]).to_numpy(float)
     frac_plx = (catalogue["parallax_error"] / np.abs(catalogue["parallax"])).to_numpy(float)
-    fig, axes = _subplots(1, 2, figsize=(PAGE * 0.7, 2.1))
+    fig, axes = subplots(1, 2, figsize=(PAGE * 0.7, 2.1))
     numbers = {}
     for ax, x, y, xlabel, ylabel, key, edges in (
         (
@@ -336,7 +273,7 @@ def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any
     return fig, numbers
 
 
-@_styled
+@styled
 def figure_saliency(
     models: StagedModels, catalogue: pd.DataFrame, *, max_stars: int = 200_000, seed: int = 0
 ) -> tuple[Figure, dict[str, Any]]:
@@ -361,7 +298,7 @@ def figure_saliency(
     )
     x_edges, y_edges = np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11)
     h_map = saliency.binned_mean(grads[:, BANDS.index("h_m")], teff, logg, x_edges, y_edges)
-    fig, axes = _subplots(1, 2, figsize=(PAGE * 0.8, 2.3))
+    fig, axes = subplots(1, 2, figsize=(PAGE * 0.8, 2.3))
     positions = np.arange(len(BANDS))
     axes[0].bar(positions - 0.2, table["mean_dP_dm_rc_region"], 0.4, color=OKABE_ITO[6], label="RC region")
     axes[0].bar(positions + 0.2, table["mean_dP_dm_rgb_region"], 0.4, color=OKABE_ITO[5], label="upper-RGB region")
@@ -377,7 +314,7 @@ def figure_saliency(
     return fig, {"table": table, "h_map": h_map, "n": len(rows)}
 
 
-@_styled
+@styled
 def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 1 (middle/bottom), on the mock: RC − RGB magnitude differences at fixed Teff, log g
     and [Fe/H] from the mock's stellar model, against the catalogue's median photometric errors."""
@@ -394,7 +331,7 @@ def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]
     noise = np.array(
         [float(np.median(catalogue[BAND_ERRORS[b]])) if BAND_ERRORS[b] in catalogue else np.nan for b in BANDS]
     )
-    fig, ax = _subplots(figsize=(COLUMN, 2.2))
+    fig, ax = subplots(figsize=(COLUMN, 2.2))
     positions = np.arange(len(BANDS))
     ax.bar(positions, diff, color=OKABE_ITO[6], label="M(RC) − M(RGB), same Teff, log g, [Fe/H]")
     ax.plot(positions, noise, "k_", ms=10, label="median catalogue error")

@@ -145,7 +145,8 @@ def test_the_app_zip_holds_the_figures_write_figures_draws(built: Path, tmp_path
     from redclump.dashboard.state import ExplorerState
 
     data = load_app_data.__wrapped__(str(built))
-    state = ExplorerState(data, dp_min=250.0)
+    state = ExplorerState(data)
+    state.apply_preset("tier2")
     with zipfile.ZipFile(io.BytesIO(figures_zip(state, None, ""))) as archive:  # type: ignore[arg-type]
         zipped = {name: archive.read(name) for name in archive.namelist()}
     made = figures.write_figures(data.catalogue, data.scored, None, state.cut(), tmp_path, fmt="png")
