@@ -34,10 +34,9 @@ WORK_FOLDER_NAMES = {
 }
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80
-#: Modules allowed over MAX_MODULE_LINES, and why.
-LONG_MODULES = {
-    "redclump/cli.py": "the command line's parser: one block of options per subcommand",
-}
+#: Modules allowed over MAX_MODULE_LINES, and why (none now: the CLI's parser, the one the issue
+#: allowed, is under the limit since its commands live in redclump/commands.py).
+LONG_MODULES: dict[str, str] = {}
 #: Functions allowed over MAX_FUNCTION_LINES (code lines, the docstring not counted), and why.
 LONG_FUNCTIONS = {
     "redclump/training_step.py::_train_paper_stage": (
