@@ -209,26 +209,7 @@ def predict_catalogue(
         columns["giant"] = giant
         columns["flag_bad_input"] = ~good
     if models.intrinsic_colour is not None:
-        g_mag = base["phot_g_mean_mag"].to_numpy(np.float64)
-        w1 = base["w1mpro"].to_numpy(np.float64)
-        teff = columns["teff_phot"].astype(np.float64)
-        a_w1 = distances.extinction_w1(g_mag, w1, teff, models.intrinsic_colour)
-        rel = models.intrinsic_colour
-        g_err = base["phot_g_mean_mag_error"].to_numpy(np.float64)
-        w1_err = base["w1sigmpro"].to_numpy(np.float64)
-        teff_err = columns["teff_phot_err"].astype(np.float64)
-        a_w1_err = np.sqrt(g_err**2 + w1_err**2 + rel.scatter**2 + (rel.slope * teff_err) ** 2) / (
-            distances.A_G_OVER_A_W1 - 1
-        )
-        dist, dist_err = distances.rc_distance(w1, a_w1, w1_err=w1_err, a_w1_err=a_w1_err)
-        columns["a_w1"] = a_w1.astype(np.float32)
-        columns["dist"] = dist.astype(np.float32)
-        columns["dist_err"] = dist_err.astype(np.float32)
-        coords = distances.galactocentric(
-            base["l"].to_numpy(), base["b"].to_numpy(), np.where(columns["giant"], dist, np.nan)
-        )
-        for key, values in coords.items():
-            columns[key] = values.astype(np.float32)
+        columns.update(_distance_columns(base, columns, models.intrinsic_colour))
     # One new frame: inserting ~20 columns one by one into a copy of the input costs more than
     # the networks (pandas consolidates blocks on each insert).
     result = pd.concat(
@@ -238,3 +219,31 @@ def predict_catalogue(
     result["tier1"] = TIER1.mask(result)
     result["tier2"] = TIER2.mask(result)
     return result
+
+
+def _distance_columns(
+    base: pd.DataFrame, columns: dict[str, npt.NDArray], colour: distances.IntrinsicColour
+) -> dict[str, npt.NDArray[np.float32]]:
+    """``a_w1``, ``dist``, ``dist_err`` and the Galactocentric coordinates (giants only) of the
+    output rows ``base`` with their predictions ``columns``."""
+    g_mag = base["phot_g_mean_mag"].to_numpy(np.float64)
+    w1 = base["w1mpro"].to_numpy(np.float64)
+    teff = columns["teff_phot"].astype(np.float64)
+    a_w1 = distances.extinction_w1(g_mag, w1, teff, colour)
+    g_err = base["phot_g_mean_mag_error"].to_numpy(np.float64)
+    w1_err = base["w1sigmpro"].to_numpy(np.float64)
+    teff_err = columns["teff_phot_err"].astype(np.float64)
+    a_w1_err = np.sqrt(g_err**2 + w1_err**2 + colour.scatter**2 + (colour.slope * teff_err) ** 2) / (
+        distances.A_G_OVER_A_W1 - 1
+    )
+    dist, dist_err = distances.rc_distance(w1, a_w1, w1_err=w1_err, a_w1_err=a_w1_err)
+    out = {
+        "a_w1": a_w1.astype(np.float32),
+        "dist": dist.astype(np.float32),
+        "dist_err": dist_err.astype(np.float32),
+    }
+    coords = distances.galactocentric(
+        base["l"].to_numpy(), base["b"].to_numpy(), np.where(columns["giant"], dist, np.nan)
+    )
+    out.update({key: values.astype(np.float32) for key, values in coords.items()})
+    return out

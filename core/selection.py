@@ -27,6 +27,7 @@ __all__ = [
     "CUT_TERMS",
     "HIGH_LATITUDE",
     "PRESETS",
+    "PRESET_LABELS",
     "TIER1",
     "TIER2",
     "Cut",
@@ -374,3 +375,5 @@ TIER2 = Cut(dp_min=225.0, dnu_max=5.5)
 #: Lucey et al. 2020: Tier 1 at |b| > 30°, 15k stars, ~9 % contamination.
 HIGH_LATITUDE = Cut(dp_min=265.0, dnu_max=5.25, teff_min=4700.0, abs_b_min=30.0)
 PRESETS: dict[str, Cut] = {"tier1": TIER1, "tier2": TIER2, "highlat": HIGH_LATITUDE}
+#: How the app's buttons name each preset.
+PRESET_LABELS: dict[str, str] = {"tier1": "Tier 1", "tier2": "Tier 2", "highlat": "|b| > 30°"}

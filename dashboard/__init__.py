@@ -1,8 +1,8 @@
-"""The Panel app, its state object, views and static figures.
+"""The Panel app: its state object, views, downloads and the notebook explorer.
 
 ``from redclump.dashboard import explore`` opens the explorer in a notebook
 (:mod:`redclump.dashboard.notebook`); it is imported on first use, so that importing a submodule
-(e.g. the figures) does not load Panel.
+(e.g. the state) does not load Panel.
 """
 
 from typing import Any

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 from typing import Any
 
 import holoviews as hv
 import panel as pn
-from redclump.dashboard import sample
+from redclump.core.selection import PRESET_LABELS, PRESETS
+from redclump.dashboard.app_data import AppData, load_app_data
 from redclump.dashboard.card import StarCard
 from redclump.dashboard.compare import Comparison
-from redclump.dashboard.data import AppData, load_app_data
+from redclump.dashboard.downloads import DOWNLOADS
 from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
 from redclump.dashboard.live import CutScheduler, send_stylesheets
-from redclump.dashboard.samp import marked_overlay, samp_controls, session_link
+from redclump.dashboard.samp_link import marked_overlay, samp_controls, session_link
 from redclump.dashboard.state import CUT_PARAMS, SLIDER_PARAMS, URL_PARAMS, ExplorerState
 from redclump.dashboard.urlparams import sync_with_url
-from redclump.dashboard.views import SelectionCache, render_png
+from redclump.dashboard.views import SelectionCache
 
-__all__ = ["create_app"]
+__all__ = ["availability_note", "command_box", "create_app", "download_widgets", "preset_buttons"]
 
 hv.extension("bokeh", logo=False)
 
@@ -60,6 +60,54 @@ def cut_slider(state: ExplorerState, name: str, scheduler: CutScheduler | None =
     return slider
 
 
+def preset_buttons(state: ExplorerState, scheduler: CutScheduler) -> list[pn.widgets.Button]:
+    """One button per published cut (:data:`redclump.core.selection.PRESETS`)."""
+    buttons = []
+    for name in PRESETS:
+        button = pn.widgets.Button(label=PRESET_LABELS[name], color="primary", css_classes=[f"preset-{name}"])
+        button.on_click(lambda _event, name=name: scheduler.request(**state.preset_values(name)))
+        buttons.append(button)
+    return buttons
+
+
+def download_widgets(state: ExplorerState, cache: SelectionCache) -> list[Any]:
+    """A choice box (when it has choices) and a button for each entry of
+    :data:`~redclump.dashboard.downloads.DOWNLOADS`."""
+    widgets: list[Any] = []
+    for entry in DOWNLOADS:
+        choice = pn.widgets.Select(
+            label=entry.choice_label, options=list(entry.choices or ("",)), width=entry.choice_width
+        )
+        button = pn.widgets.FileDownload(
+            callback=lambda entry=entry, choice=choice: io.BytesIO(entry.make(state, cache, choice.value)),
+            filename=entry.name_for(choice.value),
+            label=entry.label,
+            color=entry.color,
+            css_classes=[f"download-{entry.key}"],
+        )
+        choice.param.watch(
+            lambda e, entry=entry, button=button: setattr(button, "filename", entry.name_for(e.new)), "value"
+        )
+        widgets += [choice, button] if entry.choices else [button]
+    return widgets
+
+
+def command_box(state: ExplorerState) -> pn.widgets.TextAreaInput:
+    """The `redclump select` command line of the current cut, kept up to date."""
+    command = pn.widgets.TextAreaInput(
+        value=state.command(), label="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
+    )
+    state.param.watch(lambda *_events: setattr(command, "value", state.command()), list(CUT_PARAMS), onlychanged=True)
+    return command
+
+
+def availability_note(data: AppData) -> pn.pane.HTML:
+    """Which optional columns the catalogue lacks (their controls are disabled)."""
+    missing = [name for name, ok in data.available.items() if not ok]
+    text = f"Disabled: this catalogue has no {', '.join(missing)} column(s)." if missing else ""
+    return pn.pane.HTML(text, sizing_mode="stretch_width")
+
+
 def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.template.BaseTemplate:
     """One session's page. ``data`` defaults to the catalogue in ``$REDCLUMP_WORKDIR``."""
     if data is None:
@@ -67,27 +115,14 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     state = ExplorerState(data)
     cache = SelectionCache(state)
     scheduler = CutScheduler(state, prepare=cache.prepare, apply=lambda values: state.param.update(**values))
-
-    sliders = [cut_slider(state, name, scheduler) for name in SLIDER_PARAMS]
     controls = pn.Param(
         state,
         parameters=["colour_by", "cnorm", "sky_projection", "show_truth", "hover"],
         show_name=False,
         sizing_mode="stretch_width",
     )
-    presets = []
-    for label, name in (("Tier 1", "tier1"), ("Tier 2", "tier2"), ("|b| > 30°", "highlat")):
-        button = pn.widgets.Button(label=label, color="primary", css_classes=[f"preset-{name}"])
-        button.on_click(lambda _event, name=name: scheduler.request(**state.preset_values(name)))
-        presets.append(button)
     clear = pn.widgets.Button(label="Clear drawn region", css_classes=["clear-region"])
     clear.on_click(lambda _event: setattr(state, "region", None))
-    missing = [name for name, ok in data.available.items() if not ok]
-    availability = pn.pane.HTML(
-        f"Disabled: this catalogue has no {', '.join(missing)} column(s)." if missing else "",
-        sizing_mode="stretch_width",
-    )
-
     template = pn.template.BootstrapTemplate(
         title="redclump: red clump explorer", sidebar_width=320, busy_indicator=None
     )
@@ -95,82 +130,6 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     card = StarCard(state)
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
     views = view_tabs(state, cache, comparison, card, marks=lambda x, y: marked_overlay(link, x, y))
-    command = pn.widgets.TextAreaInput(
-        value=state.command(), label="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
-    )
-    state.param.watch(
-        lambda *_events: setattr(command, "value", state.command()),
-        list(CUT_PARAMS),
-        onlychanged=True,
-    )
-
-    fmt = pn.widgets.Select(label="Sample format", options=list(sample.EXPORT_SUFFIXES), value=".parquet", width=120)
-
-    def export_sample() -> io.BytesIO:
-        return io.BytesIO(sample.export_bytes(state, fmt.value))
-
-    download = pn.widgets.FileDownload(
-        callback=export_sample,
-        filename="redclump_sample.parquet",
-        color="success",
-        label="Download selected sample",
-        css_classes=["download-sample"],
-    )
-    fmt.param.watch(lambda e: setattr(download, "filename", f"redclump_sample{e.new}"), "value")
-    view_choice = pn.widgets.Select(
-        label="View PNG", options=["sky", "sky_lb", "seismic", "kiel", "galaxy_xy", "galaxy_rz"], width=140
-    )
-    png = pn.widgets.FileDownload(
-        callback=lambda: io.BytesIO(render_png(state, cache, view_choice.value)),
-        filename="redclump_sky.png",
-        label="Download view PNG",
-    )
-    view_choice.param.watch(lambda e: setattr(png, "filename", f"redclump_{e.new}.png"), "value")
-    table = pn.widgets.FileDownload(
-        callback=lambda: io.BytesIO(
-            json.dumps({k: v for k, v in state.numbers().items()}, default=float, indent=2).encode()
-        ),
-        filename="redclump_numbers.json",
-        label="Download numbers",
-    )
-
-    def export_figures() -> io.BytesIO:
-        """The paper figures for the current cut (those the app's columns support), zipped."""
-        import zipfile
-
-        import matplotlib.pyplot as plt
-        from redclump.dashboard import figures
-
-        cut = state.cut()
-        catalogue = data.catalogue
-        scored = data.scored
-        made = {
-            "predictions": figures.figure_predictions(scored),
-            "kiel_rates": figures.figure_kiel_rates(scored),
-            "contamination_trends": figures.figure_contamination_trends(scored, cut),
-            "galaxy": figures.figure_galaxy(catalogue, cut),
-            "distance_cdf": figures.figure_distance_cdf(catalogue, cut),
-            "distance_precision": figures.figure_distance_precision(catalogue, cut),
-            "uncertainties": figures.figure_uncertainties(catalogue[cut.mask(catalogue)]),
-        }
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            for name, (fig, _numbers) in made.items():
-                png = io.BytesIO()
-                fig.savefig(png, format="png", dpi=200)
-                plt.close(fig)
-                archive.writestr(f"{name}.png", png.getvalue())
-            archive.writestr("cut.txt", cut.text() + "\n")
-        buffer.seek(0)
-        return buffer
-
-    figure_zip = pn.widgets.FileDownload(
-        callback=export_figures,
-        filename="redclump_figures.zip",
-        label="Download figures (zip)",
-        css_classes=["download-figures"],
-    )
-
     url_notice = sync_with_url(state, URL_PARAMS)
     if pn.state.location is not None:
         pn.state.location.sync(comparison, {"pinned": "pin"})
@@ -182,20 +141,20 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     )
     sidebar = [
         pn.Row(pn.pane.HTML("<h3>Cuts</h3>"), working),
-        pn.Row(*presets),
-        *sliders,
+        pn.Row(*preset_buttons(state, scheduler)),
+        *(cut_slider(state, name, scheduler) for name in SLIDER_PARAMS),
         controls,
         clear,
-        availability,
+        availability_note(data),
         compare_controls(comparison),
     ]
     main = pn.Column(
         url_notice,
         views,
         bottom_row(state, comparison),
-        pn.Row(fmt, download, view_choice, png, table, figure_zip),
+        pn.Row(*download_widgets(state, cache)),
         samp_controls(link),
-        command,
+        command_box(state),
         card.panel,  # floats over the view (position: fixed) once a star is clicked
         sizing_mode="stretch_both",  # as its views (Panel would otherwise override it, with a warning)
     )

@@ -15,6 +15,7 @@ import panel as pn
 
 from .card import StarCard
 from .compare import DIFFERENCE_COLOURS, Comparison, difference_overlay
+from .metric_views import kiel_map_view, tradeoff_view
 from .numbers import NUMBERS_CSS, help_icon, numbers_html
 from .state import CUT_PARAMS, ExplorerState
 from .views import (
@@ -24,9 +25,7 @@ from .views import (
     cut_lines,
     density_view,
     graticule,
-    kiel_map_view,
     overlay,
-    tradeoff_view,
     truth_overlay,
 )
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from redclump.core.selection import Cut
 from redclump.dashboard import sample
-from redclump.dashboard.data import AppData, frames_to_app_data, load_app_data
+from redclump.dashboard.app_data import AppData, frames_to_app_data, load_app_data
 from redclump.dashboard.state import ExplorerState
 
 __all__ = ["Explorer", "explore"]
@@ -31,7 +31,7 @@ class Explorer:
     Parameters
     ----------
     data
-        The catalogue candidates and truth set (:class:`~redclump.dashboard.data.AppData`).
+        The catalogue candidates and truth set (:class:`~redclump.dashboard.app_data.AppData`).
     """
 
     def __init__(self, data: AppData) -> None:

@@ -13,13 +13,15 @@ from typing import Any
 import pandas as pd
 from redclump.core import provenance
 
-from .data import STRATUM_COLUMN
+from .app_data import STRATUM_COLUMN
 from .state import ExplorerState
 
 __all__ = ["EXPORT_SUFFIXES", "export_bytes", "selected_rows", "selection_meta", "selection_table"]
 
 #: The file formats the app offers, in the order shown.
 EXPORT_SUFFIXES: tuple[str, ...] = (".parquet", ".fits", ".vot", ".ecsv", ".csv")
+
+
 def selected_rows(state: ExplorerState) -> pd.DataFrame:
     """The selected candidates (cut and drawn region), with the app's columns; the projected sky
     coordinates stay (a drawn sky region is defined in them), the internal stratum column goes."""

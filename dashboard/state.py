@@ -16,7 +16,7 @@ from redclump.core import cells as cells_module
 from redclump.core import estimates, metrics
 from redclump.core.selection import CUT_TERMS, PRESETS, Cut, CutTerm, cut_class
 
-from .data import DP_FLOOR, AppData
+from .app_data import DP_FLOOR, AppData
 from .region import Region, RegionError
 
 __all__ = [

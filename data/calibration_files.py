@@ -7,8 +7,6 @@ class mix and its bootstrap replicates, the truth set's range and the class name
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,24 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from .workdir import CELLS, MANIFEST, TWINS, WorkFolder, staged_dir, write_manifest
+from .workdir import read_manifest as read_folder_manifest
 
-__all__ = [
-    "ESTIMATES_DIR",
-    "CalibrationFileError",
-    "estimates_dir",
-    "read_calibration",
-    "read_manifest",
-    "write_calibration",
-]
-
-ESTIMATES_DIR = "estimates"
-
-
-def estimates_dir(workdir: Path | str, networks: str = "redclump") -> Path:
-    """``workdir/estimates/`` for our networks, ``estimates_<set>/`` for another network set
-    (the same suffix as its ``models_<set>/`` and ``catalogue_<set>/``)."""
-    return Path(workdir) / (ESTIMATES_DIR if networks == "redclump" else f"{ESTIMATES_DIR}_{networks}")
+__all__ = ["CalibrationFileError", "read_calibration", "read_manifest", "write_calibration"]
 
 
 class CalibrationFileError(RuntimeError):
@@ -42,8 +26,7 @@ class CalibrationFileError(RuntimeError):
 
 def read_manifest(workdir: Path, networks: str = "redclump") -> dict[str, Any] | None:
     """The manifest of ``workdir/estimates/``, or None when there is none."""
-    path = estimates_dir(workdir, networks) / "_manifest.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_folder_manifest(WorkFolder(workdir).networks(networks).estimates)
 
 
 def write_calibration(
@@ -55,30 +38,22 @@ def write_calibration(
     networks: str = "redclump",
 ) -> None:
     """Write the folder under a temporary name and move it into place whole."""
-    folder = estimates_dir(workdir, networks)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        twins.to_parquet(tmp / "twins.parquet", index=False)
-        np.savez_compressed(tmp / "cells.npz", meta=json.dumps(meta), **arrays)
-        (tmp / "_manifest.json").write_text(json.dumps(manifest, indent=2))
-        atomic.replace_dir(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with staged_dir(WorkFolder(workdir).networks(networks).estimates) as tmp:
+        twins.to_parquet(tmp / TWINS, index=False)
+        np.savez_compressed(tmp / CELLS, meta=json.dumps(meta), **arrays)
+        write_manifest(tmp, manifest)
 
 
 def read_calibration(workdir: Path, networks: str = "redclump") -> dict[str, Any] | None:
     """``twins``, ``parent``, ``shares``, ``share_draws``, ``truth_range`` and
     ``class_names`` from ``workdir/estimates/`` (or a network set's ``estimates_<set>/``); None
     when it has not been built."""
-    folder = estimates_dir(workdir, networks)
-    if not (folder / "_manifest.json").exists():
+    folder = WorkFolder(workdir).networks(networks).estimates
+    if not (folder / MANIFEST).exists():
         return None
     try:
-        twins = pd.read_parquet(folder / "twins.parquet")
-        with (folder / "cells.npz").open("rb") as handle, np.load(handle) as cells:
+        twins = pd.read_parquet(folder / TWINS)
+        with (folder / CELLS).open("rb") as handle, np.load(handle) as cells:
             return {
                 "twins": twins,
                 "parent": cells["parent"],

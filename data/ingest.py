@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +27,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from . import workdir as work_folder
 from .schema import FEATURES, INPUT_COLUMNS, UNITS, SchemaError
+from .workdir import committed_parts, uncommitted_partitions
 
 __all__ = [
     "REQUIRED",
@@ -176,13 +175,20 @@ def read_table(path: Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
     return frame, units
 
 
-def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Map, convert and validate one file. Returns the canonical frame and a report of rows kept
-    and dropped per reason. Structural problems raise :class:`IngestError`; rows with a non-finite
-    required value are dropped and counted."""
+def _mapped_columns(
+    frame: pd.DataFrame, declared: dict[str, str | None], column_map: ColumnMap, path: Path
+) -> pd.DataFrame:
+    """The file's columns under their canonical names, converted to the schema's units (the
+    file's declared unit first, else the map's).
+
+    Raises
+    ------
+    IngestError
+        The map names a column the file lacks, a column is not numeric, or its unit does not
+        convert.
+    """
     import astropy.units as u
 
-    frame, declared = read_table(path)
     missing_in_file = [
         f"'{col}' (for {canonical})" for canonical, (col, _) in column_map.columns.items() if col not in frame.columns
     ]
@@ -216,6 +222,15 @@ def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame,
                 msg = f"{path}: column '{col}' (for {canonical}) is in {file_unit}, which cannot convert to {target}"
                 raise IngestError(msg) from None
         out[canonical] = array
+    return out
+
+
+def ingest(path: Path, column_map: ColumnMap, kind: Kind) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Map, convert and validate one file. Returns the canonical frame and a report of rows kept
+    and dropped per reason. Structural problems raise :class:`IngestError`; rows with a non-finite
+    required value are dropped and counted."""
+    frame, declared = read_table(path)
+    out = _mapped_columns(frame, declared, column_map, path)
     for canonical, value in column_map.defaults.items():
         if canonical not in out:
             out[canonical] = value
@@ -275,42 +290,27 @@ def write_ingested(
     With ``append`` an input or catalogue file becomes one more partition of an existing ingested
     dataset (refused if a ``source_id`` is already there); otherwise the dataset is replaced.
     """
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    folder = work_folder.WorkFolder(workdir)
+    folder.root.mkdir(parents=True, exist_ok=True)
+    dataset = folder.input if kind == "input" else folder.catalogue
     if append and kind != "truthset":
-        return _append_partition(frame, workdir / ("input" if kind == "input" else "catalogue"), kind, report)
+        return _append_partition(frame, dataset, kind, report)
     manifest = {"kind": f"redclump-ingested-{kind}", "report": report}
     if kind == "truthset":
-        tmp = workdir / f".truthset.tmp-{os.getpid()}.parquet"
-        try:
+        with work_folder.staged_file(folder.truthset) as tmp:
             frame.to_parquet(tmp, index=False)
-            os.replace(tmp, workdir / "truthset.parquet")
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return workdir / "truthset.parquet"
-    folder = "input" if kind == "input" else "catalogue"
-    tmp_dir = workdir / f".{folder}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir()
-    try:
-        frame.to_parquet(tmp_dir / "part-00000.parquet", index=False)
-        name = "_manifest.json"
-        (tmp_dir / name).write_text(
-            json.dumps(
-                {**manifest, "parts": ["part-00000.parquet"], "settings": {"ingested": report}, "summary": report},
-                indent=2,
-            )
+        return folder.truthset
+    part = work_folder.PARTITION.format(number=0)
+    with work_folder.staged_dir(dataset) as tmp_dir:
+        frame.to_parquet(tmp_dir / part, index=False)
+        work_folder.write_manifest(
+            tmp_dir, {**manifest, "parts": [part], "settings": {"ingested": report}, "summary": report}
         )
-        atomic.replace_dir(tmp_dir, workdir / folder)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    return workdir / folder
+    return dataset
 
 
 def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict[str, Any]) -> Path:
-    manifest_path = folder / "_manifest.json"
+    manifest_path = folder / work_folder.MANIFEST
     if not manifest_path.exists():
         return write_ingested(frame, folder.parent, kind, report)  # type: ignore[arg-type]
     manifest = json.loads(manifest_path.read_text())
@@ -319,14 +319,14 @@ def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict
         raise IngestError(msg)
     for orphan in uncommitted_partitions(folder):  # left by an append killed before its manifest
         orphan.unlink()
-    parts = _committed_parts(folder, manifest)
+    parts = committed_parts(folder, manifest)
     ids = [pd.read_parquet(folder / p, columns=["source_id"])["source_id"] for p in parts]
     existing = pd.concat(ids, ignore_index=True)
     clash = int(frame["source_id"].isin(existing).sum())
     if clash:
         msg = f"{report['file']}: {clash} source_id value(s) are already in {folder}"
         raise IngestError(msg)
-    target = folder / f"part-{len(parts):05d}.parquet"
+    target = folder / work_folder.PARTITION.format(number=len(parts))
     reports = [*manifest.get("reports", [manifest.get("report")]), report]
     total = {"rows_kept": sum(r["rows_kept"] for r in reports if r), "files": len(reports)}
     new_manifest = {
@@ -337,37 +337,13 @@ def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict
         "summary": total,
     }
     # The manifest is the commit: a partition on disk that it does not list is removed by the
-    # next append (or the next command's lock, redclump.locking.clean_stale).
-    tmp = atomic.tmp_name(target)
+    # next append (or the next command's lock, redclump.data.workdir.clean_stale).
     try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-        atomic.write_text(manifest_path, json.dumps(new_manifest, indent=2))
+        with work_folder.staged_file(target) as tmp:
+            frame.to_parquet(tmp, index=False)
+        work_folder.write_text(manifest_path, json.dumps(new_manifest, indent=2))
     except BaseException:
-        tmp.unlink(missing_ok=True)
-        if target.name not in _committed_parts(folder, json.loads(manifest_path.read_text())):
+        if target.name not in committed_parts(folder, json.loads(manifest_path.read_text())):
             target.unlink(missing_ok=True)
         raise
     return folder
-
-
-def _committed_parts(folder: Path, manifest: dict[str, Any]) -> list[str]:
-    """The partitions an ingested dataset's manifest records (older manifests: one per report)."""
-    if "parts" in manifest:
-        return list(manifest["parts"])
-    n_reports = len(manifest.get("reports", [manifest.get("report")]))
-    return [p.name for p in sorted(folder.glob("part-*.parquet"))[:n_reports]]
-
-
-def uncommitted_partitions(folder: Path) -> list[Path]:
-    """Partitions in an ingested dataset ``folder`` that its manifest does not record: written by
-    an ``ingest --append`` that was killed before it committed. Empty for other datasets."""
-    manifest_path = Path(folder) / "_manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        return []
-    if not str(manifest.get("kind", "")).startswith("redclump-ingested"):
-        return []
-    committed = set(_committed_parts(Path(folder), manifest))
-    return [p for p in sorted(Path(folder).glob("part-*.parquet")) if p.name not in committed]

@@ -37,7 +37,8 @@ import numpy.typing as npt
 import pandas as pd
 from astropy.coordinates import ICRS, Galactic, Galactocentric
 
-from . import atomic, evolution, galaxy, stellar, surveys
+from . import evolution, galaxy, stellar, surveys
+from . import workdir as work_folder
 from .schema import BANDS, SPLITS
 
 __all__ = [
@@ -254,6 +255,12 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
     for key in ("true_state", "true_component"):
         table[key] = table[key].astype("category")
 
+    return table, _truth_set(config, table, rng)
+
+
+def _truth_set(config: MockConfig, table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The block's truth-set stars (a LAMOST-like selection of the kept ``table``) with their
+    spectroscopic labels, class and split."""
     g_mag = table["phot_g_mean_mag"].to_numpy(np.float64)
     prob = (
         config.truth_fraction
@@ -278,7 +285,7 @@ def generate_block(config: MockConfig, index: int, dust: galaxy.DustModel) -> tu
     truthset = chosen_rows.assign(**labels)
     truthset["class"] = truthset["class"].astype(pd.CategoricalDtype(["RC", "RGB", "2CL"]))
     truthset["split"] = pd.Categorical(split_of(truthset["source_id"].to_numpy(), config.seed), categories=list(SPLITS))
-    return table, truthset
+    return truthset
 
 
 def check_workdir(workdir: Path) -> None:
@@ -306,7 +313,7 @@ def _summary(
     kept = sum(states.values())
     giants = sum(states.get(s, 0) for s in ("RGB", "RC", "2CL"))
     box = total("rc_box")
-    size = sum(f.stat().st_size for f in input_dir.glob("*.parquet"))
+    size = sum(f.stat().st_size for f in work_folder.partitions(input_dir))
     truth_size = truth_path.stat().st_size
     return {
         "config": asdict(config),
@@ -339,7 +346,7 @@ def _partition_task(
     for frame in (table, truth):
         for key in ("true_state", "true_component"):
             frame[key] = frame[key].astype(str)
-    table.to_parquet(Path(out_dir) / f"part-{part:05d}.parquet", index=False)
+    table.to_parquet(Path(out_dir) / work_folder.PARTITION.format(number=part), index=False)
     state = table["true_state"]
     in_box = table["true_teff"].between(4500, 5100) & table["true_logg"].between(2.2, 2.8)
     stats = {
@@ -380,7 +387,9 @@ def write_mock(
     dust = galaxy.DustModel.from_seed(config.seed)
     per_part = partition_stars // BLOCK_STARS
     groups = [list(range(i, min(i + per_part, config.n_blocks))) for i in range(0, config.n_blocks, per_part)]
-    tmp_input = workdir / f".input.tmp-{os.getpid()}"
+    folder = work_folder.WorkFolder(workdir)
+    tmp_input = work_folder.tmp_name(folder.input)
+    tmp_truth = work_folder.tmp_name(folder.truthset)
     shutil.rmtree(tmp_input, ignore_errors=True)
     tmp_input.mkdir()
     results: list[tuple[pd.DataFrame, dict[str, Any]] | None] = [None] * len(groups)
@@ -406,36 +415,32 @@ def write_mock(
         truth = pd.concat([r[0] for r in results if r is not None], ignore_index=True)
         for key in ("true_state", "true_component"):
             truth[key] = truth[key].astype("category")
-        tmp_truth = workdir / f".truthset.tmp-{os.getpid()}.parquet"
         truth.to_parquet(tmp_truth, index=False)
         summary = _summary(
             config, [r[1] for r in results if r is not None], tmp_input, tmp_truth, time.perf_counter() - start
         )
-        (tmp_input / "_summary.json").write_text(json.dumps(summary, indent=2))
-        manifest = {"kind": "redclump-mock", "config": asdict(config), "partitions": len(groups)}
-        (tmp_input / "_manifest.json").write_text(json.dumps(manifest, indent=2))
+        (tmp_input / work_folder.SUMMARY).write_text(json.dumps(summary, indent=2))
+        work_folder.write_manifest(
+            tmp_input, {"kind": "redclump-mock", "config": asdict(config), "partitions": len(groups)}
+        )
         # Input aside first: until the new input is in place there is no mock manifest, so a run
         # killed between these renames is redone, never taken as up to date with a new truth set.
-        final_input = workdir / "input"
-        old_input = atomic.tmp_name(final_input, "old")
-        if final_input.exists():
-            os.replace(final_input, old_input)
-        os.replace(tmp_truth, workdir / "truthset.parquet")
-        os.replace(tmp_input, final_input)
+        old_input = work_folder.tmp_name(folder.input, "old")
+        if folder.input.exists():
+            os.replace(folder.input, old_input)
+        os.replace(tmp_truth, folder.truthset)
+        os.replace(tmp_input, folder.input)
         shutil.rmtree(old_input, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp_input, ignore_errors=True)
-        Path(workdir / f".truthset.tmp-{os.getpid()}.parquet").unlink(missing_ok=True)
+        tmp_truth.unlink(missing_ok=True)
         raise
     return summary
 
 
 def read_manifest(workdir: Path) -> dict[str, Any] | None:
     """The manifest of a complete mock in ``workdir``, or None if there is none."""
-    path = Path(workdir) / "input" / "_manifest.json"
-    if not path.exists() or not (Path(workdir) / "truthset.parquet").exists():
+    folder = work_folder.WorkFolder(workdir)
+    if not folder.truthset.exists():
         return None
-    try:
-        return json.loads(path.read_text())
-    except ValueError:  # damaged by hand: regenerate rather than trust it
-        return None
+    return work_folder.read_manifest(folder.input)  # None if damaged by hand: regenerate rather than trust it

@@ -1,7 +1,9 @@
 """redclump: a photometric red clump catalogue you can explore, tune and publish.
 
-The code lives in three layers, imported one way: :mod:`redclump.data` (schema, I/O, the mock
-Milky Way) → :mod:`redclump.core` (MDNs, distances, cuts, metrics) → :mod:`redclump.dashboard`.
+The code lives in layers, imported one way: :mod:`redclump.data` (schema, I/O, the work folder,
+the mock Milky Way) → :mod:`redclump.core` (MDNs, distances, cuts, metrics) →
+:mod:`redclump.publish` (paper figures, report) → :mod:`redclump.dashboard` → the command line
+and the pipeline's steps (docs/architecture.md).
 """
 
 from importlib.metadata import PackageNotFoundError, version

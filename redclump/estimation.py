@@ -18,11 +18,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from redclump.core import cells, estimates, metrics
-from redclump.data import calibration_files, manifests
-from redclump.data.calibration_files import ESTIMATES_DIR
+from redclump.data import calibration_files
 from redclump.data.calibration_files import CalibrationFileError as EstimationError
+from redclump.data.workdir import MANIFEST, WorkFolder, file_sha256, partitions
 
-__all__ = ["ESTIMATES_DIR", "TWINS_PER_STAR", "EstimationError", "build_calibration", "load_calibration"]
+__all__ = ["TWINS_PER_STAR", "EstimationError", "build_calibration", "load_calibration"]
 
 log = logging.getLogger("redclump")
 
@@ -59,7 +59,7 @@ def _scan_catalogue(catalogue_dir: Path) -> tuple[cells.ParentHistogram, np.ndar
     features = np.zeros(cells.N_MIX_CELLS * cells.N_FEATURE_BINS)
     targets = []
     rng = np.random.default_rng(0)
-    for path in sorted(catalogue_dir.glob("*.parquet")):
+    for path in partitions(catalogue_dir):
         part = pq.read_table(path, columns=CELL_COLUMNS).to_pandas()
         hist.add(*(part[c].to_numpy(np.float64) for c in ("phot_g_mean_mag", "a_w1", "b", "dist")))
         mix = cells.frame_cells(part)
@@ -108,12 +108,11 @@ def build_calibration(
     catalogue, the scored truth set and the settings are unchanged)."""
     from redclump.core.inference import predict_catalogue
     from redclump.core.twins import draw_twins
-    from redclump.pipeline import network_paths
 
-    workdir = Path(workdir)
-    catalogue_dir, scored_path = network_paths(workdir, networks)[1:]
+    paths = WorkFolder(workdir).networks(networks)
+    catalogue_dir, scored_path = paths.catalogue, paths.scored
     settings = {
-        "catalogue": manifests.file_sha256(catalogue_dir / "_manifest.json"),
+        "catalogue": file_sha256(catalogue_dir / MANIFEST),
         "scored": [scored_path.stat().st_size, scored_path.stat().st_mtime_ns] if scored_path.exists() else None,
         "seed": seed,
         "per_star": per_star,
@@ -121,7 +120,7 @@ def build_calibration(
     }
     manifest = calibration_files.read_manifest(workdir, networks)
     if not force and manifest is not None and manifest.get("settings") == settings:
-        log.info("estimates in %s are up to date", calibration_files.estimates_dir(workdir, networks))
+        log.info("estimates in %s are up to date", paths.estimates)
         return manifest["summary"]
     start = time.perf_counter()
     scored = pd.read_parquet(scored_path)
@@ -163,5 +162,6 @@ def build_calibration(
 def load_calibration(workdir: Path, networks: str = "redclump") -> estimates.Calibration | None:
     """The calibration in ``workdir/estimates/`` (``estimates_<set>/``), or None when it has
     not been built."""
-    parts = calibration_files.read_calibration(Path(workdir), networks)
-    return None if parts is None else estimates.Calibration.from_parts(parts)
+    from redclump.publish.catalogue_report import load_calibration as load
+
+    return load(workdir, networks)

@@ -8,9 +8,9 @@ free for the next command without anyone deleting anything. The file also record
 (pid, command, host, start time) for the refusal message; its content never decides anything.
 
 Writers put their outputs under temporary names (``.NAME.tmp-PID``) and rename them into place
-(:mod:`redclump.data.atomic`), so that a file or folder under a final name is always whole.
-:func:`clean_stale` removes what a killed writer left behind; it runs when the lock is taken,
-when no other writer can be using those names.
+(:mod:`redclump.data.workdir`), so that a file or folder under a final name is always whole.
+:func:`redclump.data.workdir.clean_stale` removes what a killed writer left behind; it runs when
+the lock is taken, when no other writer can be using those names.
 """
 
 from __future__ import annotations
@@ -19,24 +19,15 @@ import contextlib
 import errno
 import fcntl
 import json
-import logging
 import os
-import re
-import shutil
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from redclump.data.workdir import LOCK_NAME, WorkFolder, clean_stale, pid_alive
+
 __all__ = ["LOCK_NAME", "LockError", "WorkdirError", "clean_stale", "pid_alive", "workdir_lock"]
-
-log = logging.getLogger("redclump")
-
-LOCK_NAME = ".lock"
-#: Temporary and set-aside names of writers that rename into place; ``PID`` is the writer's.
-_STALE = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:\..*)?$")
-#: Temporary names inside a dataset folder: a partition being appended by ``ingest --append``.
-_STALE_INSIDE = ("input", "catalogue")
 
 
 class WorkdirError(RuntimeError):
@@ -45,19 +36,6 @@ class WorkdirError(RuntimeError):
 
 class LockError(WorkdirError):
     """The work folder is in use by another redclump command."""
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def _holder(path: Path) -> str:
@@ -89,7 +67,7 @@ def workdir_lock(workdir: Path | str, command: str) -> Iterator[Path]:
     except OSError as exc:
         msg = f"cannot create work folder {workdir}: {exc.strerror}"
         raise WorkdirError(msg) from None
-    path = workdir / LOCK_NAME
+    path = WorkFolder(workdir).lock
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -134,34 +112,3 @@ def workdir_lock(workdir: Path | str, command: str) -> Iterator[Path]:
         if created:  # a command that failed before writing anything leaves no empty folder
             with contextlib.suppress(OSError):
                 workdir.rmdir()
-
-
-def clean_stale(workdir: Path) -> list[Path]:
-    """Remove what killed writers left in ``workdir``: ``.NAME.tmp-PID`` and ``.NAME.old-PID``
-    files and folders whose process no longer runs, and partitions that an interrupted
-    ``ingest --append`` wrote but never recorded in its dataset's manifest.
-
-    Call it only while holding :func:`workdir_lock`. Returns the paths removed.
-    """
-    from redclump.data.ingest import uncommitted_partitions
-
-    workdir = Path(workdir)
-    removed = []
-    places = [workdir, *(workdir / name for name in _STALE_INSIDE if (workdir / name).is_dir())]
-    for place in places:
-        for entry in place.iterdir():
-            match = _STALE.match(entry.name)
-            if match is None or (int(match["pid"]) != os.getpid() and pid_alive(int(match["pid"]))):
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry)
-    for name in _STALE_INSIDE:
-        for entry in uncommitted_partitions(workdir / name):
-            entry.unlink(missing_ok=True)
-            removed.append(entry)
-    for entry in removed:
-        log.info("removed %s, left by an interrupted run", entry)
-    return removed

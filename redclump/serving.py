@@ -1,4 +1,5 @@
-"""What `redclump serve` decides before it serves: whether to build, and who may connect.
+"""`redclump serve`: what it decides before it serves (whether to build, who may connect), and
+the serving itself (:func:`serve`).
 
 Kept apart from the command line so that each rule is one small function with its own test.
 """
@@ -6,11 +7,14 @@ Kept apart from the command line so that each rule is one small function with it
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+from redclump.data.workdir import WorkFolder
 
 __all__ = [
     "MAX_PROCS",
@@ -22,9 +26,12 @@ __all__ = [
     "is_loopback",
     "local_stylesheets",
     "release_memory",
+    "serve",
     "session_cleanup",
     "should_build",
 ]
+
+log = logging.getLogger("redclump")
 
 #: Server processes at most: beyond this the shared CPU, not the event loop, limits the sessions.
 MAX_PROCS = 4
@@ -113,7 +120,7 @@ def should_build(workdir: Path, default_workdir: Path, *, build: bool) -> bool:
     ServeError
         ``workdir`` has no catalogue, is not the default folder and ``build`` is false.
     """
-    if (Path(workdir) / "catalogue" / "_manifest.json").exists():
+    if WorkFolder(workdir).has_catalogue():
         return False
     if build or Path(workdir).resolve() == Path(default_workdir).resolve():
         return True
@@ -188,3 +195,59 @@ def die_with_parent(parent_pid: int) -> None:
     libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before the call above
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def serve(workdir: Path, *, address: str, port: int, procs: int, origins: list[str]) -> None:
+    """Serve the app on ``address:port`` with ``procs`` server processes until interrupted.
+
+    The catalogue is loaded (and datashader's kernel compiled) in a thread while Panel and
+    HoloViews are imported, once per process before any fork, so every session and every server
+    process shares it.
+    """
+    import threading
+
+    from redclump.dashboard.app_data import load_app_data
+
+    folder = str(Path(workdir).resolve())
+    # Load the catalogue (Arrow and numpy: mostly outside the GIL) and compile datashader's
+    # kernel (LLVM: outside the GIL) in a thread while this one imports Panel and HoloViews.
+    loaded: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            loaded["data"] = load_app_data(folder)  # once per process, shared by every session
+            from redclump.dashboard.views import compile_kernels
+
+            compile_kernels()
+        except BaseException as exc:  # re-raised below, in the main thread
+            loaded["error"] = exc
+
+    loader = threading.Thread(target=load, name="redclump-load", daemon=True)
+    loader.start()
+    import panel as pn
+
+    from redclump.dashboard.app import create_app
+
+    loader.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    log.info("serving on http://%s:%d (%d server process(es))", address, port, procs)
+    if procs > 1:  # forked after the data is loaded: the processes share its pages
+        parent = os.getpid()
+        os.register_at_fork(after_in_child=lambda: die_with_parent(parent))
+
+    def page() -> Any:
+        pn.state.on_session_destroyed(lambda _context: release_memory())
+        return local_stylesheets(create_app(workdir=folder))
+
+    pn.serve(
+        {"redclump": page},
+        num_procs=procs,
+        port=port,
+        address=address,
+        show=False,
+        allow_websocket_origin=origins,
+        title="redclump",
+        websocket_max_message_size=10 * 1024 * 1024,
+        **session_cleanup(procs),
+    )

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from redclump.data import atomic
+from redclump.data import workdir as work_folder
 
 from redclump import locking
 
@@ -170,6 +170,6 @@ def test_replace_dir_never_leaves_a_half_folder(tmp_path: Path) -> None:
     (final / "old.parquet").write_text("old")
     new.mkdir()
     (new / "new.parquet").write_text("new")
-    atomic.replace_dir(new, final)
+    work_folder.replace_dir(new, final)
     assert [p.name for p in final.iterdir()] == ["new.parquet"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogue"]

@@ -239,7 +239,7 @@ def test_select_reports_the_reweighted_contamination(built: Path, tmp_path: Path
 
 
 def test_published_catalogue_ingested_and_served_shows_the_same_counts(built: Path, tmp_path: Path) -> None:
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.state import ExplorerState
 
     from redclump import cli
@@ -314,7 +314,7 @@ def test_candidate_cache_reloads_what_the_catalogue_gives(built: Path, tmp_path:
     reweighting strata equal those computed from the catalogue and truth set directly."""
     import shutil
 
-    from redclump.dashboard.data import frames_to_app_data, load_app_data
+    from redclump.dashboard.app_data import frames_to_app_data, load_app_data
 
     work = tmp_path / "work"
     shutil.copytree(built, work, ignore=shutil.ignore_patterns("app_candidates-*"))
@@ -333,7 +333,7 @@ def test_candidate_cache_reloads_what_the_catalogue_gives(built: Path, tmp_path:
 def test_the_apps_export_and_select_carry_identical_provenance(built: Path, tmp_path: Path) -> None:
     """One cut, two routes: the app's download and `redclump select` write the same metadata
     (keys, test-split numbers, bootstrap, manifest digest, catalogue-level estimate)."""
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.sample import export_bytes, selection_meta
     from redclump.dashboard.state import ExplorerState
     from redclump.data.export import read_table

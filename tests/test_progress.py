@@ -63,7 +63,7 @@ def test_build_logs_one_line_per_step_with_counts_and_time(
 ) -> None:
     import argparse
 
-    from redclump import cli
+    from redclump import commands
 
     results = {
         "mock": {"simulated": 300_000, "kept": 65_844},
@@ -71,9 +71,9 @@ def test_build_logs_one_line_per_step_with_counts_and_time(
         "infer": {"rows": 65_844, "giants": 30_407},
     }
     for step in results:
-        monkeypatch.setattr(cli, f"cmd_{step}", lambda _args, step=step: results[step])
+        monkeypatch.setattr(commands, f"cmd_{step}", lambda _args, step=step: results[step])
     with caplog.at_level(logging.INFO, logger="redclump"):
-        cli.cmd_build(argparse.Namespace())
+        commands.cmd_build(argparse.Namespace())
     done = [r.getMessage() for r in caplog.records if " done in " in r.getMessage()]
     assert len(done) == 3
     assert done[0].startswith("build: mock done in") and "300,000 simulated stars, 65,844 kept" in done[0]

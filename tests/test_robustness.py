@@ -315,7 +315,7 @@ def test_damaged_bookkeeping_is_redone(built: Path, tmp_path: Path, case: str, d
 def test_corrupt_candidate_cache_is_rebuilt(
     built: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, case: str
 ) -> None:
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
 
     workdir = tmp_path / "w"
     shutil.copytree(built, workdir)
@@ -337,7 +337,7 @@ def test_read_only_folder_serves_without_a_cache(
 ) -> None:
     """Row cache-read-only (simulated: the tests may run as root)."""
     import pyarrow.feather
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
 
     workdir = tmp_path / "w"
     shutil.copytree(built, workdir)
@@ -454,7 +454,7 @@ def test_held_lock(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_zero_stars_after_a_cut_in_the_app(built: Path) -> None:
     """Row app-zero-stars: the numbers say 0 and 'undefined', nothing breaks."""
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.numbers import numbers_html
     from redclump.dashboard.state import ExplorerState
 
@@ -470,7 +470,7 @@ def test_corrupt_estimate_files(built: Path, tmp_path: Path, capsys: pytest.Capt
     """Row estimates-corrupt: select names the folder and the fix; the app still serves."""
     import shutil
 
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.numbers import numbers_html
     from redclump.dashboard.state import ExplorerState
 

@@ -111,9 +111,7 @@ def test_authors_network_training_cost() -> None:
     RESULTS.append(f"| one full-batch step (their optimiser) | {per_step:.3f} |")
     RESULTS.append(f"| one minibatch epoch (paper_minibatch, ~300 steps) | {per_epoch:.2f} |")
     RESULTS.append(f"| epoch / full-batch step | {per_epoch / per_step:.1f} |")
-    RESULTS.append(
-        f"| their 10⁶ steps on this machine, one network (extrapolated) | {per_step * 1e6 / 3600:,.0f} h |"
-    )
+    RESULTS.append(f"| their 10⁶ steps on this machine, one network (extrapolated) | {per_step * 1e6 / 3600:,.0f} h |")
     RESULTS.append("")
 
 
@@ -155,9 +153,10 @@ def test_mask_and_metrics_speed() -> None:
 def test_dashboard_recompute_at_catalogue_scale() -> None:
     """Slider change → mask, numbers (plain + reweighted) and all six views re-aggregated, on a
     2.6M-candidate catalogue with the real column set (synthetic values)."""
-    from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+    from redclump.dashboard.app_data import frames_to_app_data
     from redclump.dashboard.state import ExplorerState
     from redclump.dashboard.views import VIEWS, SelectionCache, aggregate
+    from redclump.data.synthetic import synthetic_frames
 
     # 3.9M rows of which 2/3 have ΔP_phot above the app's floor: 2.6M candidates.
     catalogue, scored = synthetic_frames(3_900_000, 60_000, seed=0)
@@ -205,7 +204,7 @@ def test_page_update_server_side(built_workdir: Path) -> None:
     from bokeh.document import Document
     from panel.io.state import set_curdoc
     from redclump.dashboard.app import create_app
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
 
     workdir = built_workdir
     data = load_app_data(str(workdir.resolve()))
@@ -314,8 +313,8 @@ def test_star_card_lookup(built_workdir: Path) -> None:
     """A click on a view → the nearest shown star found on the server (and its card filled), on
     the built catalogue (REDCLUMP_BENCH_WORKDIR): 200 clicks near random stars of each view, at
     the pixel scale of a 1100 × 500 px frame showing the whole view."""
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.card import StarCard, nearest_star
-    from redclump.dashboard.data import load_app_data
     from redclump.dashboard.state import ExplorerState
     from redclump.dashboard.views import VIEWS
 
@@ -392,8 +391,9 @@ def test_star_card_in_chromium(browser, built_workdir: Path, port: int) -> None:
     pages. The stars are Tier 2 stars at |b| > 60°, where a click cannot land nearer another."""
     import socket
 
+    from redclump.core.projection import hammer_aitoff
     from redclump.core.selection import TIER2
-    from redclump.dashboard.data import DP_FLOOR, hammer_aitoff
+    from redclump.dashboard.app_data import DP_FLOOR
 
     fixtures = ROOT / "tests" / "fixtures"
     active_frame, card_drawn = ((fixtures / name).read_text() for name in ("active_frame.js", "card_drawn.js"))

@@ -13,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import frames_to_app_data
+from redclump.data.synthetic import synthetic_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 

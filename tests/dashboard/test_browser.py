@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import expect
 from redclump.core.selection import TIER1, Cut
-from redclump.dashboard.data import DP_FLOOR
+from redclump.dashboard.app_data import DP_FLOOR
 from redclump.data import mock
 
 from redclump import pipeline
@@ -210,7 +210,7 @@ def test_lasso_on_the_sky_selects_exactly_the_polygon(server, browser, tmp_path:
     """Draw a lasso on the sky: the count drops, and the exported sample is exactly the cut's
     candidates inside the polygon recorded in its metadata (matplotlib's point-in-polygon)."""
     from matplotlib.path import Path as PolygonPath
-    from redclump.dashboard.data import hammer_aitoff
+    from redclump.core.projection import hammer_aitoff
 
     url, workdir = server
     page = _open(browser, url, viewport={"width": 1400, "height": 900})
@@ -274,7 +274,7 @@ def _isolated_selected_star(workdir: Path, cut: Cut, rank: int = 0) -> pd.Series
     highest-latitude ones (the ``rank``-th farthest): a click on it cannot land nearer another
     star."""
     import numpy as np
-    from redclump.dashboard.data import hammer_aitoff
+    from redclump.core.projection import hammer_aitoff
 
     cat = pd.read_parquet(workdir / "catalogue")
     cat = cat[cat["dp_phot"] > DP_FLOOR]

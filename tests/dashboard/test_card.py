@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from redclump.core.mdn import mixture_from_columns, prob_above
 from redclump.core.selection import TIER1, Cut
+from redclump.dashboard.app_data import TRUE_STATE_COLUMN, AppData, frames_to_app_data
 from redclump.dashboard.card import StarCard, card_facts, cut_terms, facts_html, mixture_curve, nearest_star
-from redclump.dashboard.data import TRUE_STATE_COLUMN, AppData, frames_to_app_data, synthetic_frames
 from redclump.dashboard.state import ExplorerState
+from redclump.data.synthetic import synthetic_frames
 
 
 @pytest.fixture(scope="module")

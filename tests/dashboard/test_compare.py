@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from redclump.dashboard.app_data import frames_to_app_data
 from redclump.dashboard.compare import Comparison, PinError, decode_pin, encode_pin
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
 from redclump.dashboard.numbers import HELP, numbers_html
 from redclump.dashboard.region import Region
 from redclump.dashboard.state import SLIDER_PARAMS, ExplorerState
+from redclump.data.synthetic import synthetic_frames
 
 
 @pytest.fixture(scope="module")

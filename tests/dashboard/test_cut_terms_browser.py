@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 from redclump.core.selection import Cut
-from redclump.dashboard.data import DP_FLOOR
+from redclump.dashboard.app_data import DP_FLOOR
 from redclump.data import mock
 
 from redclump import pipeline

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import frames_to_app_data
 from redclump.dashboard.live import CutScheduler, image_data
 from redclump.dashboard.state import ExplorerState
+from redclump.data.synthetic import synthetic_frames
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from redclump.core.selection import TIER1, Cut
 from redclump.dashboard import explore
-from redclump.dashboard.data import synthetic_frames
+from redclump.data.synthetic import synthetic_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 # HoloViews' range of the contamination map when a bin row is empty.

@@ -10,8 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 from redclump.core.selection import TIER1
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
-from redclump.dashboard.samp import SELECT_ROWS, SampLink, marked_overlay
+from redclump.dashboard.app_data import frames_to_app_data
+from redclump.dashboard.samp_link import SampLink, marked_overlay
+from redclump.dashboard.state import ExplorerState
+from redclump.data.samp import SELECT_ROWS
+from redclump.data.synthetic import synthetic_frames
 
 pytest.importorskip("pyvo.samp")
 # HoloViews' range of the contamination map when a bin row is empty.
@@ -71,3 +74,27 @@ def test_no_hub_is_a_message_on_the_page_not_an_exception(
     monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{(tmp_path / 'none.lock').as_uri()}")
     link.send()
     assert link.status.startswith("Not sent: no SAMP hub is running: start TOPCAT or Aladin")
+
+
+def test_sessions_share_one_client_and_hear_only_their_tables(samp_receiver: Any) -> None:
+    """Two pages send: the hub sees one redclump client (the process's), and rows selected in a
+    table go to the session that sent it."""
+    catalogue, scored = synthetic_frames(5_000, 2_000, seed=8)
+    data = frames_to_app_data(catalogue, scored, source="synthetic")
+    links = [SampLink(ExplorerState(data, dp_min=dp_min)) for dp_min in (250.0, 280.0)]
+    try:
+        for link in links:
+            link.send()
+        assert _until(lambda: len(samp_receiver.tables) == 2), [link.status for link in links]
+        client = samp_receiver.client
+        names = [client.get_metadata(c).get("samp.name", "") for c in client.get_registered_clients()]
+        assert [n for n in names if n.startswith("redclump")] == ["redclump"]
+        second_id = samp_receiver.params[1]["table-id"]
+        client.enotify_all(SELECT_ROWS, **{"table-id": second_id, "url": "", "row-list": ["1"]})
+        assert _until(lambda: len(links[1].marked) == 1)
+        time.sleep(0.3)
+        assert len(links[0].marked) == 0
+        assert links[1].marked[0] == np.flatnonzero(links[1].state.mask())[1]
+    finally:
+        for link in links:
+            link.close()

@@ -8,11 +8,12 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 import pytest
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import frames_to_app_data
 from redclump.dashboard.region import Region
 from redclump.dashboard.sample import EXPORT_SUFFIXES, export_bytes, selected_rows, selection_meta
 from redclump.dashboard.state import ExplorerState
 from redclump.data.export import read_table
+from redclump.data.synthetic import synthetic_frames
 
 
 @pytest.fixture(scope="module")

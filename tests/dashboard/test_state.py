@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from redclump.core import metrics
 from redclump.core.selection import CUT_TERMS, TIER1, TIER2, CutTerm, SliderRange
-from redclump.dashboard.data import DP_FLOOR, frames_to_app_data, hammer_aitoff, synthetic_frames
+from redclump.dashboard.app_data import DP_FLOOR, frames_to_app_data
 from redclump.dashboard.region import Region
 from redclump.dashboard.state import SLIDER_PARAMS, URL_PARAMS, ExplorerState, slider_names, state_class, url_keys
 from redclump.dashboard.urlparams import read_url
+from redclump.data.synthetic import synthetic_frames
 
 
 def _tables(n: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -90,12 +91,6 @@ def test_only_candidates_above_the_floor_are_loaded() -> None:
     data = frames_to_app_data(catalogue, scored, source="x")
     assert (data.catalogue["dp_phot"] > DP_FLOOR).all()
     assert data.n_catalogue_total == len(catalogue)
-
-
-def test_hammer_aitoff_orientation() -> None:
-    x, y = hammer_aitoff(np.array([0.0, 90.0, 270.0, 0.0]), np.array([0.0, 0.0, 0.0, 90.0]))
-    assert abs(x[0]) < 1e-6 and x[1] < 0 < x[2]  # l increases to the left
-    assert np.isclose(y[3], np.sqrt(2))
 
 
 def test_lasso_restricts_every_number_to_the_polygon(state: ExplorerState) -> None:

@@ -7,9 +7,10 @@ import time
 
 import pytest
 from playwright.sync_api import expect
-from redclump.dashboard.data import frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import frames_to_app_data
 from redclump.dashboard.state import URL_PARAMS, ExplorerState
 from redclump.dashboard.urlparams import notice_html, read_url
+from redclump.data.synthetic import synthetic_frames
 
 #: (query, values applied, words of the notice); each row is one bad input of docs/robustness.md.
 URL_CASES = [
@@ -83,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, serve_app):  # type: ignore
 def test_page_shows_one_line_about_the_adjusted_link(server, browser) -> None:  # type: ignore[no-untyped-def]
     import pandas as pd
     from redclump.core.selection import Cut
-    from redclump.dashboard.data import DP_FLOOR
+    from redclump.dashboard.app_data import DP_FLOOR
 
     url, workdir = server
     page = browser.new_page()

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from redclump.core.saliency import binned_mean
-from redclump.dashboard.data import APP_COLUMNS, frames_to_app_data, synthetic_frames
+from redclump.dashboard.app_data import APP_COLUMNS, frames_to_app_data
 from redclump.dashboard.state import COLOUR_COLUMNS, ExplorerState
+from redclump.data.synthetic import synthetic_frames
 
 
 def test_every_colour_option_is_a_loaded_column() -> None:
@@ -84,7 +85,7 @@ def test_the_page_builds_without_warnings() -> None:
 
 def test_tradeoff_figure_follows_the_cut() -> None:
     import bokeh.models
-    from redclump.dashboard.views import tradeoff_view
+    from redclump.dashboard.metric_views import tradeoff_view
 
     catalogue, scored = synthetic_frames(5000, 4000, seed=2)
     state = ExplorerState(frames_to_app_data(catalogue, scored, source="tradeoff"))
@@ -103,7 +104,7 @@ def test_tradeoff_figure_follows_the_cut() -> None:
 def test_tradeoff_x_range_is_the_curves_with_a_margin() -> None:
     """Not a fixed 0–0.8: the curve, the presets and the current cut fill the plot's width."""
     import bokeh.models
-    from redclump.dashboard.views import tradeoff_view
+    from redclump.dashboard.metric_views import tradeoff_view
 
     catalogue, scored = synthetic_frames(5000, 4000, seed=2)
     state = ExplorerState(frames_to_app_data(catalogue, scored, source="tradeoff"))

@@ -9,8 +9,8 @@ import astropy.units as u
 import numpy as np
 import pandas as pd
 import pytest
-from redclump.dashboard.data import synthetic_frames
 from redclump.data import samp
+from redclump.data.synthetic import synthetic_frames
 
 pyvo_samp = pytest.importorskip("pyvo.samp")
 

@@ -17,9 +17,9 @@ import pandas as pd
 
 from redclump.core import cells, tradeoff
 from redclump.core.selection import Cut
+from redclump.data.workdir import MANIFEST, WorkFolder
 
-from . import estimation
-from .pipeline import network_paths
+from .catalogue_report import load_calibration
 
 __all__ = ["LABELS", "catalogue_columns", "tradeoff_lines", "tradeoff_rows"]
 
@@ -45,11 +45,11 @@ def _solved_cut(row: dict[str, Any]) -> Cut | None:
 
 def _on_catalogue(workdir: Path, name: str, rows: list[dict[str, Any]]) -> None:
     """Add ``catalogue_*`` (estimate) and ``true_*`` (mock truth) to one set's rows."""
-    catalogue_dir = network_paths(workdir, name).catalogue
-    if not (catalogue_dir / "_manifest.json").exists():
+    catalogue_dir = WorkFolder(workdir).networks(name).catalogue
+    if not (catalogue_dir / MANIFEST).exists():
         return
     catalogue = catalogue_columns(catalogue_dir)
-    calibration = estimation.load_calibration(workdir, name)
+    calibration = load_calibration(workdir, name)
     star_cells = cells.frame_cells(catalogue) if calibration is not None else None
     true_rc = (catalogue["true_state"].astype(str) == "RC").to_numpy() if "true_state" in catalogue else None
     for row in rows:

@@ -7,15 +7,15 @@ import functools
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from redclump.core import cells, estimates, metrics
+from redclump.core.projection import hammer_aitoff
 from redclump.data import calibration_files
-from redclump.data.manifests import catalogue_identity
 from redclump.data.schema import BANDS, STATES
+from redclump.data.workdir import WorkFolder, catalogue_identity, read_candidate_cache, write_candidate_cache
 
 __all__ = [
     "APP_COLUMNS",
@@ -23,9 +23,7 @@ __all__ = [
     "DP_FLOOR",
     "TRUE_STATE_COLUMN",
     "AppData",
-    "hammer_aitoff",
     "load_app_data",
-    "synthetic_frames",
 ]
 
 log = logging.getLogger("redclump")
@@ -78,19 +76,6 @@ STRATUM_COLUMN = "_stratum"
 OPTIONAL_COLUMNS = ("p_rc", "dist", "x_gc", "y_gc", "z_gc", "r_gc", "dp_phot_err")
 
 
-def hammer_aitoff(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hammer–Aitoff equal-area projection with l = 0 at the centre and l increasing to the left.
-
-    Returns x in [−2√2, 2√2] and y in [−√2, √2].
-    """
-    lam = np.radians(((np.asarray(l_deg, np.float64) + 180.0) % 360.0) - 180.0)
-    phi = np.radians(np.asarray(b_deg, np.float64))
-    denom = np.sqrt(1.0 + np.cos(phi) * np.cos(lam / 2.0))
-    x = -2.0 * np.sqrt(2.0) * np.cos(phi) * np.sin(lam / 2.0) / denom
-    y = np.sqrt(2.0) * np.sin(phi) / denom
-    return x.astype(np.float32), y.astype(np.float32)
-
-
 @dataclass
 class AppData:
     """Catalogue candidates and truth-set test stars, with what the views need precomputed."""
@@ -106,7 +91,7 @@ class AppData:
     test_strata: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: What the catalogue-level estimate needs (docs/estimates.md); None when not built.
     calibration: estimates.Calibration | None = None
-    #: SHA-256 of the catalogue's manifest (:mod:`redclump.data.manifests`); empty for frames
+    #: SHA-256 of the catalogue's manifest (:mod:`redclump.data.workdir`); empty for frames
     #: given directly, which have none.
     manifest_sha256: str = ""
     #: Candidates beyond 10 and 20 kpc (empty without distances), for the numbers of every cut.
@@ -238,132 +223,26 @@ def frames_to_app_data(
     return AppData(cat, test, is_rc, source, n_total, available, scored=kept, calibration=calibration)
 
 
-def synthetic_frames(n: int, n_truth: int, *, seed: int, card: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A catalogue and a scored truth set with the app's columns and random values.
-
-    For warming the server up (imports, datashader's compiled kernels) before the real catalogue
-    is loaded, and for tests and benchmarks. Not a model of anything: positions are uniform on
-    the sphere and the truth set's class follows ΔP_phot with noise. ``card=True`` adds what a
-    star's card shows (:data:`CARD_COLUMNS`, a two-component ΔP and Δν mixture whose mean is the
-    star's ΔP_phot and Δν_phot, and a ``true_state`` that follows ΔP_phot).
-    """
-    rng = np.random.default_rng(seed)
-
-    def frame(m: int) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "source_id": np.arange(m),
-                "l": rng.uniform(0, 360, m),
-                "b": np.degrees(np.arcsin(rng.uniform(-1, 1, m))),
-                "phot_g_mean_mag": rng.uniform(10, 17, m),
-                "w1mpro": rng.uniform(8, 14, m),
-                "w1sigmpro": np.full(m, 0.03),
-                "teff_phot": rng.uniform(4000, 5400, m),
-                "logg_phot": rng.uniform(1.5, 3.5, m),
-                "dp_phot": rng.uniform(50, 350, m),
-                "dp_phot_err": rng.uniform(5, 100, m),
-                "dnu_phot": rng.uniform(1, 15, m),
-                "p_rc": rng.uniform(0, 1, m),
-                "dist": rng.uniform(0.5, 25, m),
-                "x_gc": rng.normal(0, 8, m),
-                "y_gc": rng.normal(0, 8, m),
-                "z_gc": rng.normal(0, 1, m),
-                "r_gc": rng.uniform(0, 20, m),
-            }
-        )
-
-    catalogue = frame(n)
-    if card:
-        for offset, band in enumerate(b for b in BANDS if b not in catalogue.columns):
-            catalogue[band] = catalogue["phot_g_mean_mag"] + rng.normal(0.1 * offset - 0.8, 0.05, n)
-        catalogue["parallax_error"] = np.full(n, 0.03)
-        catalogue["parallax"] = 1.0 / catalogue["dist"] + rng.normal(0, 0.03, n)
-        catalogue["teff_phot_err"] = np.full(n, 120.0)
-        catalogue["logg_phot_err"] = np.full(n, 0.2)
-        catalogue["dist_err"] = 0.05 * catalogue["dist"]
-        catalogue["dnu_phot_err"] = np.full(n, 1.5)
-        for prefix, column, spread in (("dp", "dp_phot", 40.0), ("dnu", "dnu_phot", 1.0)):
-            weight = rng.uniform(0.2, 0.8, n)
-            centre = catalogue[column].to_numpy()
-            # Two components whose weighted mean is the star's predicted value.
-            catalogue[f"{prefix}_mix_w0"], catalogue[f"{prefix}_mix_w1"] = weight, 1 - weight
-            catalogue[f"{prefix}_mix_mu0"] = centre - spread * (1 - weight)
-            catalogue[f"{prefix}_mix_mu1"] = centre + spread * weight
-            catalogue[f"{prefix}_mix_sigma0"] = catalogue[f"{prefix}_mix_sigma1"] = np.full(n, spread / 4)
-        catalogue["true_state"] = np.where(catalogue["dp_phot"] > 220, "RC", "RGB")
-    scored = frame(n_truth)
-    scored["split"] = rng.choice(["train", "valid", "test"], n_truth, p=[0.6, 0.15, 0.25])
-    scored["class"] = np.where(scored["dp_phot"] + rng.normal(0, 50, n_truth) > 220, "RC", "RGB")
-    return catalogue, scored
-
-
 #: Bump when the candidate cache's layout changes, so that old cache files are rebuilt.
 CACHE_FORMAT = 3
-
-
-def _read_cache(cache: Path) -> tuple[pd.DataFrame, int] | None:
-    """The candidate cache's frame and catalogue size, or None (and a warning) if it is corrupt."""
-    import json
-
-    import pyarrow.feather as pa_feather
-
-    try:
-        # Uncompressed Arrow IPC in one chunk per column, memory-mapped: the columns are numpy
-        # views of the file (read-only, paged in on first use), so loading copies nothing.
-        table = pa_feather.read_table(cache, memory_map=True)
-        n_total = int(json.loads(table.schema.metadata[b"redclump_n_total"]))
-        catalogue = pd.DataFrame({name: table.column(name).to_numpy() for name in table.column_names}, copy=False)
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        log.warning("candidate cache %s is unreadable (%s): rebuilding it from the catalogue", cache, exc)
-        return None
-    return catalogue, n_total
-
-
-def _write_cache(prepared: Any, cache: Path) -> None:
-    """Write the candidate cache under a temporary name and rename it; a folder that cannot be
-    written (read-only, full) only costs the next start the time to read the catalogue again."""
-    import pyarrow.feather as pa_feather
-    from redclump.data.atomic import tmp_name
-
-    from redclump.locking import pid_alive
-
-    for old in cache.parent.glob(".app_candidates-*.tmp-*"):  # left by a killed server
-        pid = old.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            old.unlink(missing_ok=True)
-    tmp = tmp_name(cache)
-    try:
-        pa_feather.write_feather(prepared, tmp, compression="uncompressed", chunksize=max(1, prepared.num_rows))
-        tmp.replace(cache)
-        for old in cache.parent.glob("app_candidates-*"):
-            if old != cache:
-                old.unlink()
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        log.warning("cannot write the candidate cache %s (%s): serving without it", cache, exc.strerror or exc)
 
 
 @functools.lru_cache(maxsize=4)
 def load_app_data(workdir: str) -> AppData:
     """Read ``workdir/catalogue`` and ``workdir/truthset_scored.parquet`` once per process."""
-    path = Path(workdir)
-    catalogue_dir = path / "catalogue"
-    if not (catalogue_dir / "_manifest.json").exists():
+    folder = WorkFolder(workdir)
+    path, catalogue_dir = folder.root, folder.catalogue
+    if not folder.has_catalogue():
         msg = f"no catalogue in {catalogue_dir}: run `redclump build` first"
         raise FileNotFoundError(msg)
-    import hashlib
-    import json
-
     import pyarrow as pa
     import pyarrow.dataset as pds
     import pyarrow.parquet as pq
 
     # A compact copy of the candidates' columns, made once per catalogue, makes later starts fast.
     definition = [",".join(APP_COLUMNS), ",".join(CARD_COLUMNS), DP_FLOOR, metrics.STRATA_BINS, CACHE_FORMAT]
-    key = (catalogue_dir / "_manifest.json").read_bytes() + json.dumps(definition).encode()
-    digest = hashlib.sha256(key).hexdigest()[:16]
-    cache = path / f"app_candidates-{digest}.arrow"
-    cached = _read_cache(cache) if cache.exists() else None
+    cache = folder.candidate_cache(definition)
+    cached = read_candidate_cache(cache)
     if cached is None:
         dataset = pds.dataset(catalogue_dir, format="parquet")
         names = dataset.schema.names
@@ -375,17 +254,14 @@ def load_app_data(workdir: str) -> AppData:
         if {"l", "b", "phot_g_mean_mag", "teff_phot"} <= set(catalogue.columns):
             catalogue[STRATUM_COLUMN] = metrics.contamination_strata(catalogue)[0].astype(np.int16)
         prepared = pa.Table.from_pandas(catalogue, preserve_index=False).combine_chunks()
-        prepared = prepared.replace_schema_metadata(
-            {**(prepared.schema.metadata or {}), b"redclump_n_total": str(n_total).encode()}
-        )
-        _write_cache(prepared, cache)
+        write_candidate_cache(prepared, n_total, cache)
         del prepared
         # Read back memory-mapped, so the card's columns stay on disk; a folder the cache could
         # not be written to serves the frame in memory.
-        cached = _read_cache(cache) if cache.exists() else (catalogue, n_total)
+        cached = read_candidate_cache(cache) if cache.exists() else (catalogue, n_total)
         del catalogue
     catalogue, n_total = cached
-    scored_path = path / "truthset_scored.parquet"
+    scored_path = folder.scored
     scored = None
     if scored_path.exists():
         wanted = {*APP_COLUMNS, *FIGURE_COLUMNS}

@@ -1,6 +1,6 @@
 """`redclump report`: both network sets beside Lucey et al. (2020), as markdown for the README.
 
-Reads a built work folder (:func:`redclump.pipeline.network_paths`): each set's
+Reads a built work folder (:meth:`redclump.data.workdir.WorkFolder.networks`): each set's
 ``evaluation.json`` (test-split precision), its scored truth set (contamination and completeness
 on the test split) and its catalogue (sample sizes, the reweighted contamination and, on a mock,
 the true contamination from ``true_state``). The catalogue is read one partition at a time and
@@ -11,7 +11,6 @@ only its cut columns, so memory stays flat in the number of stars. The metrics t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,14 @@ import pyarrow.parquet as pq
 
 from redclump.core import diagnostics, metrics, provenance
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
+from redclump.data.workdir import EVALUATION, MANIFEST, WorkFolder, partitions, staged_file
 
 from . import galaxy_scale, race
-from .pipeline import PAPER_PRECISION, network_paths
 
-__all__ = ["PAPER_TABLE1", "SAMPLES", "ReportError", "build_report", "collect", "write_report"]
+__all__ = ["PAPER_PRECISION", "PAPER_TABLE1", "SAMPLES", "ReportError", "build_report", "collect", "write_report"]
 
+#: Held-out precision reported by Lucey et al. (2020).
+PAPER_PRECISION = {"teff": 153.0, "logg": 0.32, "deltap": 80.0, "deltanu": 1.64}
 #: The samples of the paper's Table 1, and P(RC) ≥ 0.5.
 SAMPLES: dict[str, Cut] = {
     "Tier 1": TIER1,
@@ -60,7 +61,7 @@ class ReportError(RuntimeError):
 def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str, Any]]:
     """Per sample: stars, stars beyond 10 kpc, selected stars per stratum, and the true
     non-RC count when the catalogue carries ``true_state`` (a mock)."""
-    files = sorted(catalogue_dir.glob("*.parquet"))
+    files = partitions(catalogue_dir)
     counts = {
         name: {
             "n": 0,
@@ -92,12 +93,12 @@ def _catalogue_counts(catalogue_dir: Path, n_strata: int) -> dict[str, dict[str,
 
 
 def _network_results(workdir: Path, networks: str) -> dict[str, Any] | None:
-    paths = network_paths(workdir, networks)
-    evaluation_path = paths.models / "evaluation.json"
+    paths = WorkFolder(workdir).networks(networks)
+    evaluation_path = paths.models / EVALUATION
     if not evaluation_path.exists():
         return None
     result: dict[str, Any] = {"evaluation": json.loads(evaluation_path.read_text()), "samples": {}}
-    if not paths.scored.exists() or not (paths.catalogue / "_manifest.json").exists():
+    if not paths.scored.exists() or not (paths.catalogue / MANIFEST).exists():
         result["note"] = f"no catalogue in {paths.catalogue}: run `redclump infer --networks {networks}`"
         return result
     scored = pd.read_parquet(paths.scored)
@@ -257,8 +258,8 @@ def _completeness_budget(results: dict[str, dict[str, Any]]) -> list[str]:
 def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | None = None) -> str:
     """The report as markdown: precision, Table 1 per network set, our contamination at the
     authors' networks' Tier 2 completeness, and the catalogue by G and by distance
-    (``catalogue_rows``, :func:`redclump.catalogue_report.catalogue_rows`, when given)."""
-    from redclump import catalogue_report
+    (``catalogue_rows``, :func:`redclump.publish.catalogue_report.catalogue_rows`, when given)."""
+    from . import catalogue_report
 
     results = collect(workdir)
     any_test = next((r for r in results.values() if "test" in r), None)
@@ -267,9 +268,7 @@ def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | 
     lines += ["", *_training_lines(results), ""]
     for name in NETWORK_LABELS:
         if name not in results:
-            lines.append(
-                f"- Not built: {NETWORK_LABELS[name]} networks (`redclump build --networks {name}`)."
-            )
+            lines.append(f"- Not built: {NETWORK_LABELS[name]} networks (`redclump build --networks {name}`).")
         elif "note" in results[name]:
             lines.append(f"- {NETWORK_LABELS[name].capitalize()}: {results[name]['note']}.")
     lines += ["", "### Table 1: the paper's samples", ""]
@@ -312,11 +311,5 @@ def build_report(workdir: Path | str, *, catalogue_rows: list[dict[str, Any]] | 
 
 def write_report(text: str, out: Path) -> None:
     """Write the markdown atomically (temporary name, then rename)."""
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with staged_file(Path(out)) as tmp:
         tmp.write_text(text)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

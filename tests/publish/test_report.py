@@ -13,7 +13,8 @@ from redclump.core import tradeoff
 from redclump.core.mdn import PerTargetMDN
 from redclump.core.selection import TIER2
 
-from redclump import cli, pipeline, race, report
+from redclump import cli, pipeline
+from redclump.publish import race, report
 
 MAX_STEPS = 150
 
@@ -61,7 +62,7 @@ def test_steps_are_recorded_in_metadata_and_evaluation(both: Path) -> None:
 def test_loss_curves_are_recorded_and_drawn(both: Path, tmp_path: Path) -> None:
     from matplotlib.image import imread
 
-    from redclump import loss_curves
+    from redclump.publish import loss_curves
 
     found = loss_curves.curves(both)
     assert set(found) == {"paper", "paper_minibatch"} and all(len(records) == 6 for records in found.values())
@@ -165,7 +166,7 @@ def test_report_has_the_completeness_budget_from_the_scored_truth_set(both: Path
     import pandas as pd
     from redclump.core import diagnostics
 
-    from redclump import report
+    from redclump.publish import report
 
     workdir = both
     text = report.build_report(workdir)
@@ -199,7 +200,7 @@ def test_report_writes_catalogue_estimates_as_json_without_truth(both: Path, tmp
 
 
 def test_catalogue_estimate_moves_toward_the_truth(both: Path) -> None:
-    from redclump import catalogue_report
+    from redclump.publish import catalogue_report
 
     rows = {(r["sample"], r["by"], r["lo"]): r for r in catalogue_report.catalogue_rows(both)}
     tier2 = rows[("tier2", "all", None)]
@@ -213,7 +214,8 @@ def test_catalogue_estimate_moves_toward_the_truth(both: Path) -> None:
 def test_catalogue_estimate_reads_no_true_column(both: Path, tmp_path: Path) -> None:
     import shutil
 
-    from redclump import catalogue_report, estimation
+    from redclump import estimation
+    from redclump.publish import catalogue_report
 
     copy = tmp_path / "copy"
     shutil.copytree(both, copy, ignore=shutil.ignore_patterns("*.arrow", "catalogue_paper", "models_paper"))
@@ -234,7 +236,7 @@ def test_catalogue_estimate_reads_no_true_column(both: Path, tmp_path: Path) -> 
 
 
 def test_the_apps_catalogue_estimate_follows_a_drawn_region(both: Path) -> None:
-    from redclump.dashboard.data import load_app_data
+    from redclump.dashboard.app_data import load_app_data
     from redclump.dashboard.region import Region
     from redclump.dashboard.state import ExplorerState
 

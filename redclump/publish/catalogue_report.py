@@ -20,10 +20,20 @@ import pandas as pd
 from redclump.core import cells, estimates, metrics
 from redclump.core.provenance import METRIC_KEYS
 from redclump.core.selection import HIGH_LATITUDE, TIER1, TIER2, Cut
+from redclump.data import calibration_files
+from redclump.data.calibration_files import CalibrationFileError
+from redclump.data.workdir import WorkFolder, partitions
 
-from . import estimation
-
-__all__ = ["DIST_BINS", "G_BINS", "SAMPLES", "catalogue_rows", "catalogue_tables", "truth_scores", "write_json"]
+__all__ = [
+    "DIST_BINS",
+    "G_BINS",
+    "SAMPLES",
+    "catalogue_rows",
+    "catalogue_tables",
+    "load_calibration",
+    "truth_scores",
+    "write_json",
+]
 
 #: The samples of the tables: the paper's two tiers, its high-latitude sample, and P(RC) ≥ 0.5.
 SAMPLES: dict[str, Cut] = {
@@ -52,6 +62,13 @@ def _in_bin(cut: Cut, by: str, lo: float | None, hi: float | None) -> Cut:
     return cut
 
 
+def load_calibration(workdir: Path, networks: str = "redclump") -> estimates.Calibration | None:
+    """A network set's catalogue-estimate calibration in ``workdir``, or None when it was not
+    built (:func:`redclump.estimation.load_calibration` returns the same)."""
+    parts = calibration_files.read_calibration(Path(workdir), networks)
+    return None if parts is None else estimates.Calibration.from_parts(parts)
+
+
 def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> list[dict[str, Any]]:
     """One row per sample and bin: the catalogue estimate with its 68 % interval, the test-split
     value, and (on a mock) the true value in ``true_contamination`` / ``true_completeness``.
@@ -61,20 +78,20 @@ def catalogue_rows(workdir: Path, *, samples: dict[str, Cut] | None = None) -> l
     catalogue in that G bin.
     """
     workdir = Path(workdir)
-    calibration = estimation.load_calibration(workdir)
+    calibration = load_calibration(workdir)
     if calibration is None:
-        msg = f"no estimate calibration in {workdir / estimation.ESTIMATES_DIR}: run `redclump infer`"
-        raise estimation.EstimationError(msg)
+        msg = f"no estimate calibration in {WorkFolder(workdir).estimates}: run `redclump infer`"
+        raise CalibrationFileError(msg)
     samples = SAMPLES if samples is None else samples
     columns = sorted(
         {c for cut in samples.values() for c in cut.required_columns()} | {"phot_g_mean_mag", "a_w1", "b", "dist"}
     )
-    catalogue_dir = workdir / "catalogue"
-    names = pd.read_parquet(catalogue_dir / sorted(p.name for p in catalogue_dir.glob("*.parquet"))[0]).columns
+    catalogue_dir = WorkFolder(workdir).catalogue
+    names = pd.read_parquet(partitions(catalogue_dir)[0]).columns
     truth_column = ["true_state"] if "true_state" in names else []
     catalogue = pd.read_parquet(catalogue_dir, columns=[*columns, *truth_column])
     star_cells = cells.frame_cells(catalogue)
-    test, test_is_rc = metrics.test_split_truth(pd.read_parquet(workdir / "truthset_scored.parquet"))
+    test, test_is_rc = metrics.test_split_truth(pd.read_parquet(WorkFolder(workdir).scored))
     true_rc = (catalogue["true_state"].astype(str) == "RC").to_numpy() if truth_column else None
     rows = []
     for name, cut in samples.items():
@@ -190,7 +207,7 @@ def _scores_lines(rows: list[dict[str, Any]]) -> list[str]:
 def p_rc_calibration(workdir: Path) -> list[dict[str, Any]]:
     """Is P(RC) calibrated where the catalogue's stars are? Per G bin, over the degraded twins in
     the catalogue: their number, their mean P(RC), and the share of them labelled RC."""
-    calibration = estimation.load_calibration(Path(workdir))
+    calibration = load_calibration(Path(workdir))
     if calibration is None:
         return []
     twins = calibration.twins

@@ -1,21 +1,20 @@
 """The app's "Send to TOPCAT / Aladin" button, and the rows TOPCAT sends back marked on the views.
 
-Sending goes through :func:`redclump.data.samp.send_table` (a VOTable with units, UCDs, the cut
-and metrics). After the first send, the session stays registered with the hub as a SAMP client
-that answers ``table.highlight.row`` (a row clicked in TOPCAT) and ``table.select.rowList`` (a
-subset made in TOPCAT) about a table it sent: those stars are marked (ringed) on the sky and
-seismic views. The hub is the one on the machine that runs the server: the common case is
+The protocol is :mod:`redclump.data.samp`'s: the table goes out through the process's one SAMP
+client (:func:`~redclump.data.samp.send_table`: a VOTable with units, UCDs, the cut and
+metrics), and the ``table.highlight.row`` (a row clicked in TOPCAT) and ``table.select.rowList``
+(a subset made in TOPCAT) messages about a table this session sent come back to it
+(:func:`~redclump.data.samp.watch_rows`): those stars are marked (ringed) on the sky and seismic
+views. This module holds only the session's part: which rows each sent table holds, the marks,
+the button. The hub is the one on the machine that runs the server: the common case is
 ``redclump serve`` on the user's own computer, next to TOPCAT (README).
 """
 
 from __future__ import annotations
 
 import html
-import logging
-import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import holoviews as hv
 import numpy as np
@@ -25,12 +24,7 @@ import param
 from redclump.dashboard.sample import selected_rows, selection_meta
 from redclump.dashboard.state import ExplorerState
 
-__all__ = ["HIGHLIGHT_ROW", "SELECT_ROWS", "SampLink", "marked_overlay", "samp_controls"]
-
-log = logging.getLogger("redclump")
-
-HIGHLIGHT_ROW = "table.highlight.row"
-SELECT_ROWS = "table.select.rowList"
+__all__ = ["SampLink", "marked_overlay", "samp_controls", "session_link"]
 
 
 class SampLink(param.Parameterized):
@@ -45,10 +39,7 @@ class SampLink(param.Parameterized):
         #: table-id → the catalogue rows (positions in state.data.catalogue) of the sent table.
         self.sent: dict[str, np.ndarray] = {}
         self._schedule = schedule or (lambda function: function())
-        self._listener: Any = None
-        self._lock = threading.Lock()
 
-    # ---- sending ---------------------------------------------------------------------------
     def send(self) -> None:
         """Send the current selection to every table-loading SAMP client; never raises."""
         from redclump.data import samp  # astropy's VOTable writer and pyvo: loaded on first use
@@ -57,67 +48,44 @@ class SampLink(param.Parameterized):
         table_id = f"redclump-{uuid.uuid4().hex[:12]}"
         frame = selected_rows(self.state)
         meta = selection_meta(self.state)
+        # Listen before sending: a receiver may point at rows as soon as it has the table.
+        self.sent[table_id] = rows
+        samp.watch_rows(table_id, lambda mtype, indices: self._on_rows(table_id, mtype, indices))
         try:
-            self._listen()
             names = samp.send_table(frame, meta, name=f"redclump {meta['cut']}", table_id=table_id)
         except samp.SampError as exc:
+            samp.forget_rows([table_id])
+            del self.sent[table_id]
             self.status = f"Not sent: {exc}"
             return
-        self.sent[table_id] = rows
         self.status = f"Sent {len(frame):,} stars ({meta['cut']}) to {', '.join(names)}."
 
-    # ---- receiving -------------------------------------------------------------------------
-    def _listen(self) -> None:
-        """Register a callable client for row messages, once per session (best effort: the send
-        itself reports a missing hub)."""
-        if self._listener is not None:
-            return
-        from pyvo.samp import SAMPIntegratedClient
+    def rows_for(self, table_id: str, indices: np.ndarray) -> np.ndarray | None:
+        """The catalogue rows that row numbers ``indices`` of the sent table ``table_id`` are, or
+        None when this session did not send that table."""
+        sent = self.sent.get(table_id)
+        if sent is None:
+            return None
+        return sent[indices[(indices >= 0) & (indices < len(sent))]]
 
-        client = SAMPIntegratedClient(name="redclump explorer", description="redclump: marks rows sent back")
-        try:
-            client.connect()
-        except Exception:  # no hub: send_table says so in words
-            return
-        for mtype in (HIGHLIGHT_ROW, SELECT_ROWS):
-            client.bind_receive_notification(mtype, self._on_notification)
-            client.bind_receive_call(mtype, self._on_call)
-        self._listener = client
-
-    def _on_call(self, _key: str, _sender: str, msg_id: str, mtype: str, params: dict[str, Any], _extra: Any) -> None:
-        self._on_notification(_key, _sender, mtype, params, _extra)
-        self._listener.reply(msg_id, {"samp.status": "samp.ok", "samp.result": {}})
-
-    def _on_notification(self, _key: str, _sender: str, mtype: str, params: dict[str, Any], _extra: Any) -> None:
-        rows = self.rows_for(mtype, params)
+    def _on_rows(self, table_id: str, mtype: str, indices: np.ndarray) -> None:
+        rows = self.rows_for(table_id, indices)
         if rows is not None:
             self._schedule(lambda: self._mark(rows, mtype))
 
-    def rows_for(self, mtype: str, params: dict[str, Any]) -> np.ndarray | None:
-        """The catalogue rows a ``table.highlight.row`` / ``table.select.rowList`` message names,
-        or None when it is about a table this session did not send."""
-        sent = self.sent.get(str(params.get("table-id", "")))
-        if sent is None:
-            return None
-        if mtype == HIGHLIGHT_ROW:
-            indices = np.array([int(params["row"])], dtype=np.int64)
-        else:
-            indices = np.array([int(i) for i in params.get("row-list", [])], dtype=np.int64)
-        indices = indices[(indices >= 0) & (indices < len(sent))]
-        return sent[indices]
-
     def _mark(self, rows: np.ndarray, mtype: str) -> None:
+        from redclump.data.samp import HIGHLIGHT_ROW
+
         self.marked = rows
         what = "highlighted" if mtype == HIGHLIGHT_ROW else "selected"
         self.status = f"{len(rows):,} star(s) {what} in TOPCAT/Aladin, ringed on the sky and seismic views."
 
     def close(self) -> None:
-        if self._listener is not None:
-            try:
-                self._listener.disconnect()
-            except Exception as exc:  # the hub may be gone already
-                log.debug("SAMP disconnect: %s", exc)
-            self._listener = None
+        """Stop hearing about this session's tables (the process's client stays connected)."""
+        if self.sent:
+            from redclump.data import samp
+
+            samp.forget_rows(self.sent)
 
 
 def marked_overlay(link: SampLink, x: str, y: str) -> hv.DynamicMap:

@@ -2,60 +2,36 @@
 
 Each ``figure_*`` function takes tables and returns ``(figure, numbers)``: the numbers are what
 the figure shows (binned values, medians, counts), so tests check them against the core
-functions rather than pixels. Colours are colour-blind safe (viridis/cividis and the Okabe–Ito
-palette); widths are a journal column (3.35 in) or page (7.0 in).
+functions rather than pixels. :func:`write_figures` draws every figure the tables support and
+writes one file each; `redclump figures` and the app's figure zip both call it. Colours are
+colour-blind safe (viridis/cividis and the Okabe–Ito palette); widths are a journal column
+(3.35 in) or page (7.0 in).
+
+Importing this module changes no matplotlib state: the figures are
+:class:`matplotlib.figure.Figure` objects (no pyplot, no backend chosen), drawn and saved inside
+``matplotlib.rc_context(STYLE)``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+
 from redclump.core import distances, metrics, saliency
 from redclump.core.inference import StagedModels
+from redclump.core.projection import hammer_aitoff
 from redclump.core.selection import TIER1, TIER2, Cut
 from redclump.data.schema import BAND_ERRORS, BANDS, FEATURES
 
-from .data import hammer_aitoff
+from .figure_style import COLUMN, OKABE_ITO, PAGE, SHORT, STYLE, binned_median, styled, subplots
 
-__all__ = ["FIGURES", "make_all"]
-
-COLUMN, PAGE = 3.35, 7.0
-OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
-plt.rcParams.update(
-    {
-        "font.size": 7,
-        "axes.labelsize": 7,
-        "axes.titlesize": 7,
-        "xtick.labelsize": 6,
-        "ytick.labelsize": 6,
-        "legend.fontsize": 6,
-        "figure.dpi": 150,
-        "savefig.bbox": "tight",
-    }
-)
-SHORT = {
-    "phot_g_mean_mag": "G",
-    "phot_bp_mean_mag": "BP",
-    "phot_rp_mean_mag": "RP",
-    "g_mean_psf_mag": "g",
-    "r_mean_psf_mag": "r",
-    "i_mean_psf_mag": "i",
-    "z_mean_psf_mag": "z",
-    "y_mean_psf_mag": "y",
-    "j_m": "J",
-    "h_m": "H",
-    "ks_m": "Ks",
-    "w1mpro": "W1",
-    "w2mpro": "W2",
-    "parallax": "ϖ",
-}
+__all__ = ["FIGURES", "STYLE", "binned_median", "make_all", "write_figures"]
 
 
 def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -63,6 +39,7 @@ def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return test, (test["class"].astype(str) == "RC").to_numpy()
 
 
+@styled
 def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 3 of the paper: photometric against spectroscopic Teff, log g, ΔP, Δν (test split)."""
     test = scored[(scored["split"].astype(str) == "test") & scored["giant"].astype(bool)]
@@ -72,7 +49,7 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
         ("deltap", "dp_phot", "ΔP (s)"),
         ("deltanu", "dnu_phot", "Δν (µHz)"),
     ]
-    fig, axes = plt.subplots(1, 4, figsize=(PAGE, 1.9))
+    fig, axes = subplots(1, 4, figsize=(PAGE, 1.9))
     numbers = {}
     for ax, (spec, phot, label) in zip(axes, pairs, strict=True):
         ok = test[spec].notna() & test[phot].notna()
@@ -85,9 +62,7 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
         }
         if ok.any():
             lo, hi = np.percentile(np.r_[x, y], [0.5, 99.5])
-            ax.hist2d(
-                x, y, bins=60, range=[[lo, hi], [lo, hi]], cmap="viridis", cmin=1, norm=matplotlib.colors.LogNorm()
-            )
+            ax.hist2d(x, y, bins=60, range=[[lo, hi], [lo, hi]], cmap="viridis", cmin=1, norm=LogNorm())
             ax.plot([lo, hi], [lo, hi], color="#D55E00", lw=0.7)
         ax.set(xlabel=f"spectroscopic {label}", ylabel=f"photometric {label}")
         ax.text(
@@ -104,11 +79,12 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     return fig, numbers
 
 
+@styled
 def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Figure, dict[str, Any]]:
     """Fig. 4: contamination and true-positive rate across the photometric Kiel plane."""
     test, is_rc = _test(scored)
     x_edges, y_edges = np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11)
-    fig, axes = plt.subplots(2, 2, figsize=(PAGE * 0.7, 4.2), sharex=True, sharey=True)
+    fig, axes = subplots(2, 2, figsize=(PAGE * 0.7, 4.2), sharex=True, sharey=True)
     numbers = {}
     for col, (name, cut) in enumerate((("tier1", TIER1), ("tier2", TIER2))):
         grid = metrics.binned_metrics_2d(
@@ -136,6 +112,7 @@ def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Fig
     return fig, numbers
 
 
+@styled
 def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """Contamination against |b| and against the Ks photometric error, with Wilson intervals.
 
@@ -146,7 +123,7 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     by_err = metrics.binned_metrics(
         selected, is_rc, test["ks_msigcom"].to_numpy(), [0.02, 0.022, 0.025, 0.03, 0.04, 0.06, 0.1]
     )
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.7, 2.0))
+    fig, axes = subplots(1, 2, figsize=(PAGE * 0.7, 2.0))
     for ax, binned, label in ((axes[0], by_b, "|b| (deg)"), (axes[1], by_err, "σ(Ks) (mag)")):
         centres = 0.5 * (binned["edges"][1:] + binned["edges"][:-1])
         c, lo, hi = binned["contamination"], binned["contamination_lo"], binned["contamination_hi"]
@@ -159,10 +136,11 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     return fig, {"abs_b": by_b, "ks_error": by_err}
 
 
+@styled
 def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """The sample in the Galaxy: face-on X–Y, edge-on R–Z, and the all-sky equal-area map."""
     sample = catalogue[cut.mask(catalogue)]
-    fig = plt.figure(figsize=(PAGE, 2.3))
+    fig = Figure(figsize=(PAGE, 2.3))
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.8])
     ax_xy, ax_rz, ax_sky = (fig.add_subplot(grid[i]) for i in range(3))
     numbers = {"n": len(sample)}
@@ -173,7 +151,7 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
         range=[[-20, 20], [-20, 20]],
         cmap="viridis",
         cmin=1,
-        norm=matplotlib.colors.LogNorm(),
+        norm=LogNorm(),
     )
     ax_xy.set(xlabel="X (kpc)", ylabel="Y (kpc)", aspect="equal")
     rz, *_ = ax_rz.hist2d(
@@ -183,7 +161,7 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
         range=[[0, 25], [-10, 10]],
         cmap="viridis",
         cmin=1,
-        norm=matplotlib.colors.LogNorm(),
+        norm=LogNorm(),
     )
     ax_rz.set(xlabel="R (kpc)", ylabel="Z (kpc)")
     x, y = hammer_aitoff(sample["l"].to_numpy(), sample["b"].to_numpy())
@@ -194,7 +172,7 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
         range=[[-2.83, 2.83], [-1.42, 1.42]],
         cmap="viridis",
         cmin=1,
-        norm=matplotlib.colors.LogNorm(),
+        norm=LogNorm(),
     )
     ax_sky.set(aspect="equal", xticks=[], yticks=[], title="Galactic (l = 0 at centre, increasing left)")
     numbers.update(xy_counts=np.nan_to_num(xy), rz_counts=np.nan_to_num(rz), sky_counts=np.nan_to_num(sky))
@@ -202,6 +180,7 @@ def figure_galaxy(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, di
     return fig, numbers
 
 
+@styled
 def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """Fig. 7: cumulative distance distribution, W1 of an unreddened RC on the top axis."""
     dist = np.sort(catalogue.loc[cut.mask(catalogue), "dist"].dropna().to_numpy())
@@ -211,7 +190,7 @@ def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figu
         "beyond_20kpc": int(np.count_nonzero(dist > 20)),
         "median_kpc": float(np.median(dist)) if dist.size else np.nan,
     }
-    fig, ax = plt.subplots(figsize=(COLUMN, 2.4))
+    fig, ax = subplots(figsize=(COLUMN, 2.4))
     ax.plot(dist, np.arange(1, dist.size + 1), color=OKABE_ITO[5])
     ax.set(xlabel="RC distance (kpc)", ylabel="cumulative stars", xlim=(0, 25))
     top = ax.secondary_xaxis(
@@ -234,18 +213,7 @@ def figure_distance_cdf(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figu
     return fig, numbers
 
 
-def binned_median(values: np.ndarray, x: np.ndarray, edges: np.ndarray, *, min_count: int = 1) -> np.ndarray:
-    """Median of the finite ``values`` in each bin of ``x`` (NaN where fewer than ``min_count``)."""
-    index = np.digitize(x, edges) - 1
-    medians = np.full(len(edges) - 1, np.nan)
-    for i in range(len(edges) - 1):
-        inside = values[index == i]
-        inside = inside[np.isfinite(inside)]
-        if len(inside) >= min_count:
-            medians[i] = np.median(inside)
-    return medians
-
-
+@styled
 def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tuple[Figure, dict[str, Any]]:
     """RC against Gaia parallax distance uncertainties, and where the RC becomes more precise."""
     sample = catalogue[cut.mask(catalogue)]
@@ -258,7 +226,7 @@ def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tupl
     comparison = distances.compare_with_parallax(
         dist, err, sample["parallax"].to_numpy(float), sample["parallax_error"].to_numpy(float)
     )
-    fig, ax = plt.subplots(figsize=(COLUMN, 2.3))
+    fig, ax = subplots(figsize=(COLUMN, 2.3))
     ax.plot(centres, rc_med / centres, color=OKABE_ITO[6], label="RC distance")
     ax.plot(centres, plx_med / centres, color=OKABE_ITO[5], label="Gaia parallax")
     if np.isfinite(comparison["rc_more_precise_beyond_kpc"]):
@@ -269,11 +237,12 @@ def figure_distance_precision(catalogue: pd.DataFrame, cut: Cut = TIER2) -> tupl
     return fig, {"centres": centres, "rc": rc_med, "parallax": plx_med, **comparison}
 
 
+@styled
 def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 9: inferred uncertainty against input uncertainty."""
     colour_err = np.hypot(catalogue["phot_g_mean_mag_error"], catalogue["w2sigmpro"]).to_numpy(float)
     frac_plx = (catalogue["parallax_error"] / np.abs(catalogue["parallax"])).to_numpy(float)
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.7, 2.1))
+    fig, axes = subplots(1, 2, figsize=(PAGE * 0.7, 2.1))
     numbers = {}
     for ax, x, y, xlabel, ylabel, key, edges in (
         (
@@ -304,6 +273,7 @@ def figure_uncertainties(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any
     return fig, numbers
 
 
+@styled
 def figure_saliency(
     models: StagedModels, catalogue: pd.DataFrame, *, max_stars: int = 200_000, seed: int = 0
 ) -> tuple[Figure, dict[str, Any]]:
@@ -328,7 +298,7 @@ def figure_saliency(
     )
     x_edges, y_edges = np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11)
     h_map = saliency.binned_mean(grads[:, BANDS.index("h_m")], teff, logg, x_edges, y_edges)
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE * 0.8, 2.3))
+    fig, axes = subplots(1, 2, figsize=(PAGE * 0.8, 2.3))
     positions = np.arange(len(BANDS))
     axes[0].bar(positions - 0.2, table["mean_dP_dm_rc_region"], 0.4, color=OKABE_ITO[6], label="RC region")
     axes[0].bar(positions + 0.2, table["mean_dP_dm_rgb_region"], 0.4, color=OKABE_ITO[5], label="upper-RGB region")
@@ -344,6 +314,7 @@ def figure_saliency(
     return fig, {"table": table, "h_map": h_map, "n": len(rows)}
 
 
+@styled
 def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 1 (middle/bottom), on the mock: RC − RGB magnitude differences at fixed Teff, log g
     and [Fe/H] from the mock's stellar model, against the catalogue's median photometric errors."""
@@ -360,7 +331,7 @@ def figure_cn_signature(catalogue: pd.DataFrame) -> tuple[Figure, dict[str, Any]
     noise = np.array(
         [float(np.median(catalogue[BAND_ERRORS[b]])) if BAND_ERRORS[b] in catalogue else np.nan for b in BANDS]
     )
-    fig, ax = plt.subplots(figsize=(COLUMN, 2.2))
+    fig, ax = subplots(figsize=(COLUMN, 2.2))
     positions = np.arange(len(BANDS))
     ax.bar(positions, diff, color=OKABE_ITO[6], label="M(RC) − M(RGB), same Teff, log g, [Fe/H]")
     ax.plot(positions, noise, "k_", ms=10, label="median catalogue error")
@@ -407,3 +378,44 @@ def make_all(
     if "true_state" in catalogue:
         out["cn_signature"] = figure_cn_signature(catalogue)
     return out
+
+
+def write_figures(
+    catalogue: pd.DataFrame,
+    truth: pd.DataFrame,
+    models: StagedModels | None,
+    cut: Cut,
+    out: Path,
+    *,
+    fmt: Literal["pdf", "png", "svg"] = "pdf",
+    dpi: int = 200,
+) -> dict[str, dict[str, Any]]:
+    """Draw every figure the tables support (:func:`make_all`) and write each to ``out/NAME.FMT``.
+
+    Parameters
+    ----------
+    catalogue
+        Catalogue rows (the giants, or the app's candidates).
+    truth
+        The scored truth set.
+    models
+        The trained stages, for the saliency figure; None leaves it out.
+    cut
+        The sample figures' cut.
+    out
+        The folder; made if missing. Files already there under a figure's name are replaced.
+    fmt, dpi
+        File format and resolution.
+
+    Returns
+    -------
+    dict
+        Each written figure's numbers (what it shows), by name, in :data:`FIGURES` order.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    made = make_all(catalogue, truth, models, cut)
+    with matplotlib.rc_context(STYLE):
+        for name, (fig, _numbers) in made.items():
+            fig.savefig(out / f"{name}.{fmt}", format=fmt, dpi=dpi)
+    return {name: numbers for name, (_fig, numbers) in made.items()}

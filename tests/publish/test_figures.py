@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +11,10 @@ import pandas as pd
 import pytest
 from redclump.core import metrics
 from redclump.core.selection import TIER1, TIER2
-from redclump.dashboard import figures
 from redclump.data import mock
 
 from redclump import cli, pipeline
+from redclump.publish import figures
 
 
 @pytest.fixture(autouse=True)
@@ -99,9 +101,56 @@ def test_command_writes_every_figure_and_refuses_to_overwrite(
 
 
 def test_binned_median_by_hand() -> None:
-    from redclump.dashboard.figures import binned_median
+    from redclump.publish.figures import binned_median
 
     x = np.array([0.5, 0.6, 1.5, 1.6, 1.7, 2.5, 9.0])
     values = np.array([1.0, 3.0, 10.0, np.nan, 30.0, 7.0, 100.0])
     got = binned_median(values, x, np.array([0.0, 1.0, 2.0, 3.0]), min_count=2)
     np.testing.assert_array_equal(got, [2.0, 20.0, np.nan])  # NaN ignored; one star is too few
+
+
+def test_importing_the_figures_changes_no_matplotlib_state() -> None:
+    """No backend chosen and no rcParams set on import: a notebook or app that imports the
+    module keeps its own matplotlib settings."""
+    code = (
+        "import matplotlib\n"
+        "before = dict(dict.items(matplotlib.rcParams))\n"
+        "import redclump.publish.figures\n"
+        "after = dict(dict.items(matplotlib.rcParams))\n"
+        "print(sorted(k for k in before if before[k] != after[k]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_figures_are_drawn_in_their_style_and_leave_it(tables) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    catalogue, _ = tables
+    size = matplotlib.rcParams["font.size"]
+    fig, _ = figures.figure_distance_cdf(catalogue, TIER2)
+    assert fig.axes[0].xaxis.label.get_fontsize() == figures.STYLE["axes.labelsize"]
+    assert matplotlib.rcParams["font.size"] == size != figures.STYLE["font.size"]
+
+
+def test_the_app_zip_holds_the_figures_write_figures_draws(built: Path, tmp_path: Path) -> None:
+    """One figure writer: the app's zip has, byte for byte, the PNGs `write_figures` makes from
+    the app's tables for the same cut (the uncertainties figure over every candidate, as
+    `redclump figures` draws it over the catalogue, not over the selected stars only)."""
+    import io
+    import zipfile
+
+    from redclump.dashboard.app_data import load_app_data
+    from redclump.dashboard.downloads import figures_zip
+    from redclump.dashboard.state import ExplorerState
+
+    data = load_app_data.__wrapped__(str(built))
+    state = ExplorerState(data)
+    state.apply_preset("tier2")
+    with zipfile.ZipFile(io.BytesIO(figures_zip(state, None, ""))) as archive:  # type: ignore[arg-type]
+        zipped = {name: archive.read(name) for name in archive.namelist()}
+    made = figures.write_figures(data.catalogue, data.scored, None, state.cut(), tmp_path, fmt="png")
+    assert sorted(zipped) == sorted([*(f"{name}.png" for name in made), "cut.txt"])
+    assert "uncertainties" in made
+    for name in made:
+        assert zipped[f"{name}.png"] == (tmp_path / f"{name}.png").read_bytes(), name

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .pipeline import network_paths
+from redclump.data.workdir import EVALUATION, WorkFolder
 
 __all__ = ["AUTHORS_SETS", "curves", "plot_loss_curves"]
 
@@ -22,7 +22,7 @@ def curves(workdir: Path | str) -> dict[str, dict[str, dict[str, Any]]]:
     ``stop_reason``); sets without recorded curves are left out."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for name in AUTHORS_SETS:
-        path = network_paths(workdir, name).models / "evaluation.json"
+        path = WorkFolder(workdir).networks(name).models / EVALUATION
         if not path.exists():
             continue
         stages = json.loads(path.read_text())["stages"]
