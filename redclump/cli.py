@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -365,6 +366,50 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
     return meta
 
 
+def cmd_selfunc(args: argparse.Namespace) -> dict[str, Any]:
+    from redclump.core.selfunc import SelectionFunction, SelfuncError
+    from redclump.data.selfunc_files import SelfuncFileError
+
+    if args.out.suffix.lower() not in (".fits", ".fit", ".fits.gz"):
+        raise CommandError(f"--out must be a .fits file (HEALPix maps), got {args.out}")
+    if args.out.exists() and not args.overwrite:
+        raise CommandError(f"{args.out} exists; pass --overwrite to replace it")
+    if not (args.workdir / "catalogue" / "_manifest.json").exists():
+        raise CommandError(f"no catalogue in {args.workdir}; run `redclump build --workdir {args.workdir}` first")
+    cut = cut_from_args(args)
+    with progress_bar(1, "selfunc: catalogue partitions", "part") as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            sf = SelectionFunction.from_workdir(
+                args.workdir, cut, by=args.by, order=args.order, edges=args.edges, seed=args.seed, progress=advance
+            )
+        except (SelfuncError, SelfuncFileError) as exc:
+            raise CommandError(str(exc)) from None
+    sf.write(args.out, overwrite=args.overwrite)
+    unit = sf.unit
+    print(
+        f"selfunc: {cut.text()} → {args.out}\n"
+        f"  HEALPix order {sf.order} (NSIDE {sf.nside}, NESTED, Galactic), {len(sf.edges) - 1} bins of "
+        f"{'G' if sf.by == 'g' else 'RC distance'} from {sf.edges[0]:g} to {sf.edges[-1]:g} {unit}; "
+        + ("parent completeness included (mock)" if sf.parent is not None else "relative to the input catalogue")
+    )
+    return sf.meta
+
+
+def _edges_list(text: str) -> list[float]:
+    try:
+        values = [_finite_float(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if len(values) < 2 or any(b <= a for a, b in itertools.pairwise(values)):
+        raise argparse.ArgumentTypeError(f"expected at least two increasing edges, got {text!r}")
+    return values
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from redclump import serving
 
@@ -708,6 +753,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
+
+    p = sub.add_parser(
+        "selfunc", help="write a cut's selection function: HEALPix completeness maps over G or distance (FITS)"
+    )
+    _add_common(p)
+    add_cut_options(p)
+    p.add_argument("--out", type=Path, required=True, help="output .fits file (HEALPix, NESTED, Galactic)")
+    p.add_argument("--by", choices=("g", "dist"), default="g", help="bins of Gaia G (default) or of RC distance")
+    p.add_argument("--order", type=int, default=5, help="HEALPix order, NSIDE = 2**order (default 5: 1.8° pixels)")
+    p.add_argument(
+        "--edges", type=_edges_list, default=None, help="bin edges, comma-separated (mag or kpc; default 1 mag / 1 kpc)"
+    )
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the draws behind the uncertainties")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_selfunc)
     return parser
 
 
