@@ -23,6 +23,7 @@ This is the standard Poisson likelihood of a density fit with an effective selec
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,9 @@ __all__ = ["DiskFit", "Voxels", "count_in_voxels", "fit_disk", "fit_mask", "gala
 FloatArray = npt.NDArray[np.float64]
 
 
-def galactocentric_rz(l_deg: npt.ArrayLike, b_deg: npt.ArrayLike, d_kpc: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+def galactocentric_rz(
+    l_deg: npt.ArrayLike, b_deg: npt.ArrayLike, d_kpc: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """Galactocentric radius R and height z (kpc) from Galactic (l, b) (deg) and distance (kpc),
     with the Sun at R0 = 8.178 kpc and z☉ = 17 pc (:mod:`redclump.data.galaxy`).
 
@@ -77,7 +80,7 @@ def voxels(order: int, edges: npt.ArrayLike) -> Voxels:
     omega_sub = 4 * np.pi / (16 * n_pix)
     fractions = (np.arange(4) + 0.5) / 4
     r_c, z_c, r_s, z_s, v_s = [], [], [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mid = 0.75 * (hi**4 - lo**4) / (hi**3 - lo**3)
         r, z = galactocentric_rz(lon.to_value(u.deg), lat.to_value(u.deg), np.full(n_pix, mid))
         r_c.append(r)

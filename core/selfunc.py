@@ -269,8 +269,10 @@ def _hierarchy(
         group = 4 if value.shape[-2] > 1 else n.shape[-2]
         split = (*n.shape[:-2], value.shape[-2], group, n.shape[-1])
         parent_value, parent_variance = value[..., None, :], variance[..., None, :]
-        value = ((n.reshape(split) + alpha * parent_value) / (d.reshape(split) + alpha)).reshape(n.shape)
-        variance = ((s.reshape(split) + alpha**2 * parent_variance) / (d.reshape(split) + alpha) ** 2).reshape(n.shape)
+        with np.errstate(invalid="ignore", divide="ignore"):  # α = 0 leaves empty pixels undefined
+            value = ((n.reshape(split) + alpha * parent_value) / (d.reshape(split) + alpha)).reshape(n.shape)
+            denominator = (d.reshape(split) + alpha) ** 2
+            variance = ((s.reshape(split) + alpha**2 * parent_variance) / denominator).reshape(n.shape)
     return value, variance, levels[0][1]
 
 
@@ -315,8 +317,9 @@ def completeness_maps(
     Notes
     -----
     S_k(p) = (Σ n_sel (1 − c) + α S_{k−1}(p // 4)) / (Σ n π_RC + α) over the pixel's cells
-    (module docstring). Mix cells whose contamination or RC share is undefined (no twin at that
-    G; no catalogue star) are left out of both sums.
+    (module docstring). Mix cells without an RC share add nothing to N; selected stars in cells
+    whose contamination is undefined (no class's twins pass the cut there) add nothing to the
+    numerator.
 
     Examples
     --------
@@ -350,8 +353,10 @@ def completeness_maps(
 
     def sums(pi_rc: FloatArray, purity: FloatArray) -> tuple[FloatArray, ...]:
         """Σ n_sel (1 − c), Σ n π_RC and Σ n_sel (1 − c)², (…, pixels, bins) for (…, mix cells)."""
-        ok = np.isfinite(pi_rc) & np.isfinite(purity)
-        pi, pure = np.where(ok, pi_rc, 0.0), np.where(ok, purity, 0.0)
+        # A cell without an RC share has no expected RC stars; selected stars in a cell whose
+        # contamination is undefined (no class's twins pass there) are left out, as the
+        # catalogue estimate leaves them out ("uncovered").
+        pi, pure = np.nan_to_num(pi_rc, nan=0.0), np.nan_to_num(purity, nan=0.0)
         out = []
         for m, v in ((selected, pure), (parent, pi), (selected, pure * pure)):
             flat = (m @ torch.from_numpy(np.ascontiguousarray(v.reshape(-1, N_MIX_CELLS).T))).numpy()
@@ -627,6 +632,7 @@ class SelectionFunction:
         order: int = DEFAULT_ORDER,
         edges: npt.ArrayLike | None = None,
         seed: int = 0,
+        pseudo_stars: float = PSEUDO_STARS,
         progress: Callable[[int, int], None] | None = None,
     ) -> SelectionFunction:
         """The selection function of ``cut`` over a built work folder's catalogue
@@ -663,7 +669,7 @@ class SelectionFunction:
         }
         return cls.from_counts(
             SkyCounts.merge(counts), calibration.rates(cut), calibration.shares, calibration.share_draws,
-            meta=meta, parent=parent, seed=seed,
+            meta=meta, parent=parent, seed=seed, pseudo_stars=pseudo_stars,
         )  # fmt: skip
 
 
