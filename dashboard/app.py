@@ -12,6 +12,7 @@ import panel as pn
 from redclump.dashboard import sample
 from redclump.dashboard.card import StarCard
 from redclump.dashboard.compare import Comparison
+from redclump.dashboard.completeness import CompletenessView
 from redclump.dashboard.data import AppData, load_app_data
 from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
 from redclump.dashboard.live import CutScheduler, send_stylesheets
@@ -95,6 +96,8 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     card = StarCard(state)
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
     views = view_tabs(state, cache, comparison, card, marks=lambda x, y: marked_overlay(link, x, y))
+    completeness = CompletenessView(state)  # the cut's selection function, and its FITS download
+    views.append(("Completeness", completeness))
     command = pn.widgets.TextAreaInput(
         value=state.command(), label="Equivalent command", disabled=False, height=70, sizing_mode="stretch_width"
     )
@@ -193,7 +196,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
         url_notice,
         views,
         bottom_row(state, comparison),
-        pn.Row(fmt, download, view_choice, png, table, figure_zip),
+        pn.Row(fmt, download, view_choice, png, table, figure_zip, completeness.download),
         samp_controls(link),
         command,
         card.panel,  # floats over the view (position: fixed) once a star is clicked

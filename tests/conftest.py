@@ -280,7 +280,7 @@ def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
 @pytest.fixture(scope="session")
 def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small mock built end to end (mock, train, infer with the catalogue estimate's files):
-    ~30 s; Tier 2 keeps ~2,400 of its ~30,000 giants. Tests that read it must not write into it."""
+    ~30 s; Tier 2 keeps ~2,400 of its ~30,000 giants. Tests must not change its catalogue or estimates."""
     from redclump import pipeline
 
     workdir = tmp_path_factory.mktemp("small_build")
