@@ -10,7 +10,6 @@ calibration's rates, as ``redclump selfunc`` does. A drawn region is not applied
 from __future__ import annotations
 
 import io
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -117,10 +116,9 @@ class CompletenessView(pn.viewable.Viewer):
         if sf is None:
             msg = "no catalogue estimate in this work folder: run `redclump infer`"
             raise RuntimeError(msg)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "selfunc.fits"
-            sf.write(path)
-            return io.BytesIO(path.read_bytes())
+        from redclump.data import selfunc_files
+
+        return io.BytesIO(selfunc_files.selfunc_bytes(sf.parts()))
 
     def image(self, g_mag: float, **_cut: Any) -> Any:
         """The map at ``g_mag`` as an l–b image."""

@@ -15,6 +15,7 @@ definitions (``DEFINE``, ``PARENTDF``) are in the primary header and repeated in
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -38,6 +39,8 @@ __all__ = [
     "parent_completeness",
     "read_calibration_parts",
     "read_selfunc",
+    "selfunc_bytes",
+    "selfunc_hdus",
     "write_selfunc",
 ]
 
@@ -107,6 +110,30 @@ def _header(parts: dict[str, Any]) -> fits.Header:
     return header
 
 
+def selfunc_hdus(parts: dict[str, Any]) -> fits.HDUList:
+    """The HEALPix FITS file of a selection function (``SelectionFunction.parts()``), in memory."""
+    header = _header(parts)
+    hdus: list[Any] = [fits.PrimaryHDU(header=header.copy())]
+    n_bins = len(parts["edges"]) - 1
+    for name, key in EXTENSIONS.items():
+        values = parts.get(key)
+        if values is None:
+            continue
+        values = np.asarray(values, dtype=np.float64)
+        if key == "variance":
+            values = np.sqrt(values)
+        columns = [fits.Column(name=f"BIN{i}", format="E", array=values[i].astype(np.float32)) for i in range(n_bins)]
+        hdus.append(fits.BinTableHDU.from_columns(columns, header=header.copy(), name=name))
+    return fits.HDUList(hdus)
+
+
+def selfunc_bytes(parts: dict[str, Any]) -> bytes:
+    """The file :func:`write_selfunc` writes, as bytes (the app's download)."""
+    buffer = io.BytesIO()
+    selfunc_hdus(parts).writeto(buffer)
+    return buffer.getvalue()
+
+
 def write_selfunc(path: str | Path, parts: dict[str, Any], *, overwrite: bool = False) -> None:
     """Write a selection function (``SelectionFunction.parts()``) as a HEALPix FITS file,
     atomically (temporary name, then rename).
@@ -120,25 +147,9 @@ def write_selfunc(path: str | Path, parts: dict[str, Any], *, overwrite: bool = 
     if path.exists() and not overwrite:
         msg = f"{path} exists; pass --overwrite to replace it"
         raise FileExistsError(msg)
-    header = _header(parts)
-    primary = fits.PrimaryHDU(header=header.copy())
-    hdus: list[Any] = [primary]
-    n_bins = len(parts["edges"]) - 1
-    unit = {"COMPLETENESS": "", "COMPLETENESS_ERR": "", "N_RC": "", "PARENT": ""}
-    for name, key in EXTENSIONS.items():
-        values = parts.get(key)
-        if values is None:
-            continue
-        values = np.asarray(values, dtype=np.float64)
-        if key == "variance":
-            values = np.sqrt(values)
-        columns = [fits.Column(name=f"BIN{i}", format="E", unit=unit[name], array=values[i].astype(np.float32))
-                   for i in range(n_bins)]  # fmt: skip
-        hdu = fits.BinTableHDU.from_columns(columns, header=header.copy(), name=name)
-        hdus.append(hdu)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        fits.HDUList(hdus).writeto(tmp, overwrite=True)
+        selfunc_hdus(parts).writeto(tmp, overwrite=True)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
