@@ -114,7 +114,7 @@ def count_in_voxels(
     ok = binned >= 0
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[ok]
     flat = np.bincount(binned[ok] * n_pix + pixel[ok], weights=w, minlength=(len(edges) - 1) * n_pix)
-    return flat.reshape(len(edges) - 1, n_pix)
+    return np.asarray(flat, dtype=np.float64).reshape(len(edges) - 1, n_pix)
 
 
 @dataclass(frozen=True)

@@ -148,9 +148,13 @@ class SkyCounts:
         first = parts[0]
         keys = np.concatenate([p.keys for p in parts])
         unique, inverse = np.unique(keys, return_inverse=True)
-        n = np.bincount(inverse, weights=np.concatenate([p.n for p in parts]), minlength=unique.size)
-        n_sel = np.bincount(inverse, weights=np.concatenate([p.n_sel for p in parts]), minlength=unique.size)
-        return cls(first.order, first.by, first.edges, unique, n, n_sel)
+
+        def total(arrays: list[FloatArray]) -> FloatArray:
+            summed = np.bincount(inverse, weights=np.concatenate(arrays), minlength=unique.size)
+            return np.asarray(summed, dtype=np.float64)
+
+        n, n_sel = total([p.n for p in parts]), total([p.n_sel for p in parts])
+        return cls(first.order, first.by, first.edges, unique.astype(np.int64), n, n_sel)
 
 
 def count_stars(
@@ -204,10 +208,10 @@ def count_stars(
     ok = (mix >= 0) & (binned >= 0)
     keys = (pixel[ok] * (len(edges_array) - 1) + binned[ok]) * N_MIX_CELLS + mix[ok]
     unique, inverse = np.unique(keys, return_inverse=True)
-    n = np.bincount(inverse, minlength=unique.size).astype(np.float64)
+    n = np.asarray(np.bincount(inverse, minlength=unique.size), dtype=np.float64)
     kept = np.ones(len(g), dtype=bool) if selected is None else np.asarray(selected, dtype=bool)
-    n_sel = np.bincount(inverse, weights=kept[ok].astype(np.float64), minlength=unique.size)
-    return SkyCounts(order, by, edges_array, unique, n, n_sel)
+    n_sel = np.asarray(np.bincount(inverse, weights=kept[ok], minlength=unique.size), dtype=np.float64)
+    return SkyCounts(order, by, edges_array, unique.astype(np.int64), n, n_sel)
 
 
 def _check_order(order: int) -> int:
@@ -259,7 +263,7 @@ def _hierarchy(
     for _ in range(order):
         n, d, s = levels[-1]
         shape = (*n.shape[:-2], n.shape[-2] // 4, 4, n.shape[-1])
-        levels.append(tuple(x.reshape(shape).sum(axis=-2) for x in (n, d, s)))  # type: ignore[arg-type]
+        levels.append((n.reshape(shape).sum(axis=-2), d.reshape(shape).sum(axis=-2), s.reshape(shape).sum(axis=-2)))
     top_n, top_d, top_s = (x.sum(axis=-2, keepdims=True) for x in levels[-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(top_d > 0, top_n / top_d, np.nan)
@@ -351,17 +355,17 @@ def completeness_maps(
 
     selected, parent = matrix(counts.n_sel), matrix(counts.n)
 
-    def sums(pi_rc: FloatArray, purity: FloatArray) -> tuple[FloatArray, ...]:
+    def sums(pi_rc: FloatArray, purity: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Σ n_sel (1 − c), Σ n π_RC and Σ n_sel (1 − c)², (…, pixels, bins) for (…, mix cells)."""
         # A cell without an RC share has no expected RC stars; selected stars in a cell whose
         # contamination is undefined (no class's twins pass there) are left out, as the
         # catalogue estimate leaves them out ("uncovered").
         pi, pure = np.nan_to_num(pi_rc, nan=0.0), np.nan_to_num(purity, nan=0.0)
-        out = []
+        out: list[FloatArray] = []
         for m, v in ((selected, pure), (parent, pi), (selected, pure * pure)):
             flat = (m @ torch.from_numpy(np.ascontiguousarray(v.reshape(-1, N_MIX_CELLS).T))).numpy()
             out.append(flat.T.reshape(*pi_rc.shape[:-1], n_pix, n_bins))
-        return tuple(out)
+        return out[0], out[1], out[2]
 
     value, count_variance, n_rc = _hierarchy(*sums(shares[:, 0], rc_purity(rates.rates, shares)), pseudo_stars)
     rng = np.random.default_rng(seed)

@@ -145,7 +145,7 @@ class CompletenessView(pn.viewable.Viewer):
         slider = pn.widgets.FloatSlider.from_param(self.param.g_mag, throttled=True, name="G (mag)")
         cut = {name: self.state.param[name] for name in CUT_PARAMS if name != "region"}
         plot = pn.pane.HoloViews(
-            pn.bind(self.image, g_mag=slider.param.value_throttled, **cut),
+            pn.bind(self.image, g_mag=slider.param.value_throttled, **cut),  # type: ignore[call-overload]
             sizing_mode="stretch_both",
             css_classes=["view-completeness"],
         )

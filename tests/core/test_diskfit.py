@@ -74,3 +74,9 @@ def test_the_selection_function_notebook_runs(
     for name in ("with the selection function", "raw counts", "true RC stars"):
         line = next(line for line in text.splitlines() if line.startswith(f"h_R {name}:"))
         assert np.isfinite(float(line.split(":")[1].split()[0]))
+
+
+def test_doctests() -> None:
+    import doctest
+
+    assert doctest.testmod(diskfit, raise_on_error=False).failed == 0

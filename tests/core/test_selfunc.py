@@ -185,3 +185,9 @@ def test_from_workdir_is_deterministic(small_build: Path) -> None:
     assert np.isfinite(first.completeness[held]).all()  # every pixel borrows where it has no stars
     assert np.isnan(first.completeness[~held]).all()  # a bin without stars says nothing
     assert held.any() and not held.all()
+
+
+def test_doctests() -> None:
+    import doctest
+
+    assert doctest.testmod(selfunc, raise_on_error=False).failed == 0
