@@ -18,8 +18,9 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 import param
-from redclump.core import selfunc
-from redclump.core.selfunc import SelectionFunction, SkyCounts
+from redclump.core import selfunc_maps
+from redclump.core.selfunc import SelectionFunction
+from redclump.core.selfunc_maps import DEFINITION, PARENT_UNKNOWN, SkyCounts
 
 from .data import AppData
 from .state import CUT_PARAMS, ExplorerState
@@ -48,13 +49,15 @@ def parent_counts(data: AppData, *, order: int = APP_ORDER) -> SkyCounts:
 
                 columns = ("l", "b", "phot_g_mean_mag", "a_w1", "dist")
                 parts = [
-                    selfunc.count_stars(*(f[c] for c in columns), order=order, selected=np.zeros(len(f["l"]), bool))
+                    selfunc_maps.count_stars(
+                        *(f[c] for c in columns), order=order, selected=np.zeros(len(f["l"]), bool)
+                    )
                     for f in selfunc_files.iter_catalogue(folder.parent)
                 ]
                 counts = SkyCounts.merge(parts)
             else:
                 frame = data.catalogue
-                counts = selfunc.count_stars(
+                counts = selfunc_maps.count_stars(
                     *(frame[c].to_numpy() for c in ("l", "b", "phot_g_mean_mag", "a_w1", "dist")),
                     order=order,
                     selected=np.zeros(len(frame), bool),
@@ -71,12 +74,12 @@ def selection_function(state: ExplorerState, *, order: int = APP_ORDER) -> Selec
         return None
     parent = parent_counts(data, order=order)
     chosen = data.catalogue[state.cut().mask(data.catalogue)]
-    selected = selfunc.count_stars(
+    selected = selfunc_maps.count_stars(
         *(chosen[c].to_numpy() for c in ("l", "b", "phot_g_mean_mag", "a_w1", "dist")), order=order
     )
     counts = SkyCounts.merge([parent, SkyCounts(order, "g", selected.edges, selected.keys, selected.n * 0, selected.n)])
     cut = state.cut()
-    meta = {"cut": cut.text(), "definition": selfunc.DEFINITION["g"], "parent_definition": selfunc.PARENT_UNKNOWN}
+    meta = {"cut": cut.text(), "definition": DEFINITION["g"], "parent_definition": PARENT_UNKNOWN}
     rates = calibration.rates(cut)
     return SelectionFunction.from_counts(counts, rates, calibration.shares, calibration.share_draws, meta=meta)
 

@@ -12,7 +12,8 @@ import pytest
 from astropy.coordinates import Galactic, SkyCoord
 from astropy.io import fits
 from astropy_healpix import HEALPix
-from redclump.core.selfunc import SelectionFunction, healpix_index
+from redclump.core.selfunc import SelectionFunction
+from redclump.core.selfunc_maps import healpix_index
 from redclump.data import galaxy, selfunc_files
 from redclump.data.schema import BANDS
 
