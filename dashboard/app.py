@@ -12,6 +12,7 @@ from redclump.core.selection import PRESET_LABELS, PRESETS
 from redclump.dashboard.app_data import AppData, load_app_data
 from redclump.dashboard.card import StarCard
 from redclump.dashboard.compare import Comparison
+from redclump.dashboard.completeness import CompletenessView
 from redclump.dashboard.downloads import DOWNLOADS
 from redclump.dashboard.layout import PAGE_CSS, bottom_row, compare_controls, view_tabs
 from redclump.dashboard.live import CutScheduler, send_stylesheets
@@ -130,6 +131,7 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     card = StarCard(state)
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
     views = view_tabs(state, cache, comparison, card, marks=lambda x, y: marked_overlay(link, x, y))
+    views.append(("Completeness", CompletenessView(state)))  # the cut's selection function on the sky
     url_notice = sync_with_url(state, URL_PARAMS)
     if pn.state.location is not None:
         pn.state.location.sync(comparison, {"pinned": "pin"})

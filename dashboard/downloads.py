@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import sample
+from .completeness import selfunc_fits
 from .state import ExplorerState
 from .views import VIEWS, SelectionCache, render_png
 
@@ -87,4 +88,10 @@ DOWNLOADS: tuple[Download, ...] = (
     ),
     Download("numbers", "Download numbers", "redclump_numbers.json", numbers_json),
     Download("figures", "Download figures (zip)", "redclump_figures.zip", figures_zip),
+    Download(
+        "selfunc",
+        "Download completeness (FITS)",
+        "redclump_selfunc.fits",
+        lambda state, _cache, _choice: selfunc_fits(state),
+    ),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import logging
 import os
 import sys
@@ -29,6 +30,7 @@ from .commands import (
     cmd_mock,
     cmd_report,
     cmd_select,
+    cmd_selfunc,
     cmd_serve,
     cmd_train,
     cut_flags_given,
@@ -138,6 +140,16 @@ def add_cut_options(
         )
 
 
+def _edges_list(text: str) -> list[float]:
+    try:
+        values = [_finite_float(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if len(values) < 2 or any(b <= a for a, b in itertools.pairwise(values)):
+        raise argparse.ArgumentTypeError(f"expected at least two increasing edges, got {text!r}")
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redclump", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -152,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ingest_command(sub)
     _add_report_command(sub)
     _add_select_command(sub)
+    _add_selfunc_command(sub)
     return parser
 
 
@@ -369,6 +382,23 @@ def _add_select_command(sub: Any) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
+
+
+def _add_selfunc_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "selfunc", help="write a cut's selection function: HEALPix completeness maps over G or distance (FITS)"
+    )
+    _add_common(p)
+    add_cut_options(p)
+    p.add_argument("--out", type=Path, required=True, help="output .fits file (HEALPix, NESTED, Galactic)")
+    p.add_argument("--by", choices=("g", "dist"), default="g", help="bins of Gaia G (default) or of RC distance")
+    p.add_argument("--order", type=int, default=5, help="HEALPix order, NSIDE = 2**order (default 5: 1.8° pixels)")
+    p.add_argument(
+        "--edges", type=_edges_list, default=None, help="bin edges, comma-separated (mag or kpc; default 1 mag / 1 kpc)"
+    )
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the draws behind the uncertainties")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_selfunc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -275,3 +275,16 @@ def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small mock built end to end (mock, train, infer with the catalogue estimate's files):
+    ~30 s; Tier 2 keeps ~2,400 of its ~30,000 giants. Tests must not change its catalogue or estimates."""
+    from redclump import pipeline
+
+    workdir = tmp_path_factory.mktemp("small_build")
+    mock.write_mock(workdir, mock.MockConfig(n_stars=200_000, seed=13, truth_fraction=0.3))
+    pipeline.train(workdir, epochs=20, seed=0)
+    pipeline.infer(workdir)
+    return workdir

@@ -107,3 +107,48 @@ def test_networks_doc_names_the_clock_the_command_line_has() -> None:
         args = cli.build_parser().parse_args([command, "--time-budget", "60"])
         assert args.time_budget == 60.0
     assert "`--time-budget SECONDS`" in text and "the command line does not" not in text
+
+
+def test_selfunc_writes_a_healpix_file_and_keeps_an_existing_one(
+    small_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from astropy.io import fits
+
+    out = tmp_path / "t2.fits"
+    args = ["selfunc", "--workdir", str(small_build), "--preset", "tier2", "--dist-max", "20", "--order", "2"]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    assert "HEALPix order 2 (NSIDE 4, NESTED, Galactic)" in capsys.readouterr().out
+    with fits.open(out) as hdul:
+        header = hdul["COMPLETENESS"].header
+        assert (header["COORDSYS"], header["ORDERING"], header["NSIDE"]) == ("G", "NESTED", 4)
+        assert header["CUT"] == "dp_phot > 225 & dnu_phot < 5.5 & dist < 20"
+        assert "PARENT" not in [hdu.name for hdu in hdul]  # binned in G: relative to the input
+    before = out.read_bytes()
+    assert cli.main([*args, "--out", str(out), "--by", "dist"]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert cli.main([*args, "--out", str(out), "--by", "dist", "--overwrite"]) == 0
+    with fits.open(out) as hdul:
+        assert hdul["PARENT"].header["BINAXIS"] == "DIST"  # the mock's parent completeness is known
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--out", "x.parquet"], "--out must be a .fits file"),
+        (["--out", "x.fits", "--edges", "15,14"], "increasing edges"),
+        (["--out", "x.fits", "--order", "12"], "order must be an integer from 0 to 9"),
+    ],
+)
+def test_selfunc_refuses_bad_arguments_in_one_line(small_build: Path, extra: list[str], message: str) -> None:
+    result = run("selfunc", "--workdir", str(small_build), "--preset", "tier1", *extra)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]  # argparse puts its usage before the error
+    assert last.startswith("redclump selfunc: error:") and message in last
+    assert "Traceback" not in result.stderr
+
+
+def test_selfunc_without_a_build_says_what_to_run(tmp_path: Path) -> None:
+    result = run("selfunc", "--workdir", str(tmp_path), "--out", str(tmp_path / "x.fits"))
+    assert result.returncode == 2
+    assert "no catalogue in" in result.stderr and "redclump build" in result.stderr

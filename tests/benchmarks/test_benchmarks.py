@@ -586,6 +586,49 @@ def test_serve_page_ready_latency_and_memory(browser, built_workdir: Path, port:
     RESULTS.append("")
 
 
+def test_selection_function(built_workdir: Path, tmp_path: Path) -> None:
+    """`redclump selfunc` for Tier 2 (order 5, by G and by distance) and `sf.query` on 1 M stars."""
+    import statistics
+
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    from redclump.core.selfunc import SelectionFunction
+
+    rows = []
+    for by in ("g", "dist"):
+        out = tmp_path / f"tier2_{by}.fits"
+        command = [sys.executable, "-m", "redclump.cli", "selfunc", "--workdir", str(built_workdir), "--preset",
+                   "tier2", "--by", by, "--out", str(out)]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        rows.append((by, time.perf_counter() - start))
+    sf = SelectionFunction.read(tmp_path / "tier2_g.fits")
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    where = SkyCoord(l=rng.uniform(0, 360, n) * u.deg, b=np.degrees(np.arcsin(rng.uniform(-1, 1, n))) * u.deg,
+                     frame="galactic")  # fmt: skip
+    g = rng.uniform(13, 20, n)
+    sf.query(where[:10], g[:10])
+    galactic = []
+    for _ in range(5):
+        start = time.perf_counter()
+        sf.query(where, g)
+        galactic.append(time.perf_counter() - start)
+    icrs = where.icrs
+    start = time.perf_counter()
+    sf.query(icrs, g)
+    from_icrs = time.perf_counter() - start
+    RESULTS.append("| selection function, Tier 2, HEALPix order 5 | seconds | target |")
+    RESULTS.append("|---|---|---|")
+    for by, seconds in rows:
+        what = "G (8 bins)" if by == "g" else "RC distance (23 bins, with the mock's parent completeness)"
+        RESULTS.append(f"| `redclump selfunc --by {by}`: {what}, whole command | {seconds:.1f} | ≤ 60 |")
+    RESULTS.append(f"| `sf.query` on 1 M Galactic SkyCoords, median of 5 | {statistics.median(galactic):.2f} | ≤ 1 |")
+    RESULTS.append(f"| `sf.query` on 1 M ICRS SkyCoords (astropy's transform included) | {from_icrs:.2f} | |")
+    RESULTS.append("")
+    assert statistics.median(galactic) < 1.0
+
+
 @pytest.fixture(scope="module", autouse=True)
 def write_results() -> None:
     yield
