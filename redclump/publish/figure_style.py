@@ -39,7 +39,7 @@ def styled(function: Callable[_P, tuple[Figure, dict[str, Any]]]) -> Callable[_P
 
     @functools.wraps(function)
     def styled(*args: _P.args, **kwargs: _P.kwargs) -> tuple[Figure, dict[str, Any]]:
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
             return function(*args, **kwargs)
 
     return styled

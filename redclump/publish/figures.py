@@ -410,7 +410,7 @@ def write_figures(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     made = make_all(catalogue, truth, models, cut)
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
         for name, (fig, _numbers) in made.items():
             fig.savefig(out / f"{name}.{fmt}", format=fmt, dpi=dpi)
     return {name: numbers for name, (_fig, numbers) in made.items()}
