@@ -116,14 +116,19 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     state = ExplorerState(data)
     cache = SelectionCache(state)
     scheduler = CutScheduler(state, prepare=cache.prepare, apply=lambda values: state.param.update(**values))
+    # Made in the order the page always made them: the order of the state's watchers decides
+    # what a cut change updates first.
+    sliders = [cut_slider(state, name, scheduler) for name in SLIDER_PARAMS]
     controls = pn.Param(
         state,
         parameters=["colour_by", "cnorm", "sky_projection", "show_truth", "hover"],
         show_name=False,
         sizing_mode="stretch_width",
     )
+    presets = preset_buttons(state, scheduler)
     clear = pn.widgets.Button(label="Clear drawn region", css_classes=["clear-region"])
     clear.on_click(lambda _event: setattr(state, "region", None))
+    availability = availability_note(data)
     template = pn.template.BootstrapTemplate(
         title="redclump: red clump explorer", sidebar_width=320, busy_indicator=None
     )
@@ -132,6 +137,8 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     link = session_link(state)  # SAMP: send to TOPCAT/Aladin, ring the rows they send back
     views = view_tabs(state, cache, comparison, card, marks=lambda x, y: marked_overlay(link, x, y))
     views.append(("Completeness", CompletenessView(state)))  # the cut's selection function on the sky
+    command = command_box(state)
+    downloads = download_widgets(state, cache)
     url_notice = sync_with_url(state, URL_PARAMS)
     if pn.state.location is not None:
         pn.state.location.sync(comparison, {"pinned": "pin"})
@@ -143,20 +150,20 @@ def create_app(data: AppData | None = None, workdir: str | None = None) -> pn.te
     )
     sidebar = [
         pn.Row(pn.pane.HTML("<h3>Cuts</h3>"), working),
-        pn.Row(*preset_buttons(state, scheduler)),
-        *(cut_slider(state, name, scheduler) for name in SLIDER_PARAMS),
+        pn.Row(*presets),
+        *sliders,
         controls,
         clear,
-        availability_note(data),
+        availability,
         compare_controls(comparison),
     ]
     main = pn.Column(
         url_notice,
         views,
         bottom_row(state, comparison),
-        pn.Row(*download_widgets(state, cache)),
+        pn.Row(*downloads),
         samp_controls(link),
-        command_box(state),
+        command,
         card.panel,  # floats over the view (position: fixed) once a star is clicked
         sizing_mode="stretch_both",  # as its views (Panel would otherwise override it, with a warning)
     )

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 import param
 from redclump.core.selection import Cut
-from redclump.data.schema import BANDS, STATES, stored_components
+from redclump.data.schema import BAND_LABELS, BANDS, STATES, stored_components
 
 from .app_data import TRUE_STATE_COLUMN
 from .live import executor, served_document, with_document_lock
@@ -58,7 +58,6 @@ EFFECTIVE_WAVELENGTHS: dict[str, float] = {
     "w1mpro": 3.353,
     "w2mpro": 4.603,
 }
-BAND_LABELS = dict(zip(BANDS, ("G", "BP", "RP", "g", "r", "i", "z", "y", "J", "H", "Ks", "W1", "W2"), strict=True))
 
 
 def cut_terms(cut: Cut, star: pd.DataFrame) -> list[tuple[str, bool]]:

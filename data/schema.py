@@ -18,6 +18,7 @@ import pandas as pd
 __all__ = [
     "BANDS",
     "BAND_ERRORS",
+    "BAND_LABELS",
     "CATALOGUE_PREDICTIONS",
     "COLUMNS",
     "FEATURES",
@@ -58,6 +59,10 @@ BANDS: tuple[str, ...] = (
     "ks_m",
     "w1mpro",
     "w2mpro",
+)
+#: Each band's short name, as figures and the star card label it.
+BAND_LABELS: dict[str, str] = dict(
+    zip(BANDS, ("G", "BP", "RP", "g", "r", "i", "z", "y", "J", "H", "Ks", "W1", "W2"), strict=True)
 )
 
 #: The uncertainty column of each band, as the archives name it.

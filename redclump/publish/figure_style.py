@@ -11,6 +11,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from redclump.data.schema import BAND_LABELS
+
 __all__ = ["COLUMN", "OKABE_ITO", "PAGE", "SHORT", "STYLE", "binned_median", "styled", "subplots"]
 
 #: A journal column's and page's width (inches).
@@ -28,22 +30,8 @@ STYLE = {
     "savefig.bbox": "tight",
 }
 _P = ParamSpec("_P")
-SHORT = {
-    "phot_g_mean_mag": "G",
-    "phot_bp_mean_mag": "BP",
-    "phot_rp_mean_mag": "RP",
-    "g_mean_psf_mag": "g",
-    "r_mean_psf_mag": "r",
-    "i_mean_psf_mag": "i",
-    "z_mean_psf_mag": "z",
-    "y_mean_psf_mag": "y",
-    "j_m": "J",
-    "h_m": "H",
-    "ks_m": "Ks",
-    "w1mpro": "W1",
-    "w2mpro": "W2",
-    "parallax": "ϖ",
-}
+#: Axis labels of the saliency figure's inputs: the bands' short names and the parallax.
+SHORT = {**BAND_LABELS, "parallax": "ϖ"}
 
 
 def styled(function: Callable[_P, tuple[Figure, dict[str, Any]]]) -> Callable[_P, tuple[Figure, dict[str, Any]]]:
@@ -51,7 +39,7 @@ def styled(function: Callable[_P, tuple[Figure, dict[str, Any]]]) -> Callable[_P
 
     @functools.wraps(function)
     def styled(*args: _P.args, **kwargs: _P.kwargs) -> tuple[Figure, dict[str, Any]]:
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
             return function(*args, **kwargs)
 
     return styled

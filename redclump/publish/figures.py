@@ -34,11 +34,6 @@ from .figure_style import COLUMN, OKABE_ITO, PAGE, SHORT, STYLE, binned_median, 
 __all__ = ["FIGURES", "STYLE", "binned_median", "make_all", "write_figures"]
 
 
-def _test(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    test = scored[(scored["split"].astype(str) == "test") & scored["class"].notna()]
-    return test, (test["class"].astype(str) == "RC").to_numpy()
-
-
 @styled
 def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
     """Fig. 3 of the paper: photometric against spectroscopic Teff, log g, ΔP, Δν (test split)."""
@@ -82,7 +77,7 @@ def figure_predictions(scored: pd.DataFrame) -> tuple[Figure, dict[str, Any]]:
 @styled
 def figure_kiel_rates(scored: pd.DataFrame, *, min_count: int = 10) -> tuple[Figure, dict[str, Any]]:
     """Fig. 4: contamination and true-positive rate across the photometric Kiel plane."""
-    test, is_rc = _test(scored)
+    test, is_rc = metrics.test_split_truth(scored)
     x_edges, y_edges = np.linspace(4200, 5400, 13), np.linspace(1.5, 3.5, 11)
     fig, axes = subplots(2, 2, figsize=(PAGE * 0.7, 4.2), sharex=True, sharey=True)
     numbers = {}
@@ -117,7 +112,7 @@ def figure_contamination_trends(scored: pd.DataFrame, cut: Cut = TIER2) -> tuple
     """Contamination against |b| and against the Ks photometric error, with Wilson intervals.
 
     (Ks rather than W1: the truth set's W1 errors sit at the AllWISE floor, so they cannot rank stars.)"""
-    test, is_rc = _test(scored)
+    test, is_rc = metrics.test_split_truth(scored)
     selected = cut.mask(test)
     by_b = metrics.binned_metrics(selected, is_rc, np.abs(test["b"].to_numpy()), [0, 5, 10, 20, 30, 45, 90])
     by_err = metrics.binned_metrics(
@@ -415,7 +410,7 @@ def write_figures(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     made = make_all(catalogue, truth, models, cut)
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
         for name, (fig, _numbers) in made.items():
             fig.savefig(out / f"{name}.{fmt}", format=fmt, dpi=dpi)
     return {name: numbers for name, (_fig, numbers) in made.items()}
