@@ -138,9 +138,9 @@ def tradeoff_lines(rows: list[dict[str, Any]] | str) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
+        threshold = f"{row['threshold']:.1f} s" if np.isfinite(row["threshold"]) else "–"
         lines.append(
-            f"| {100 * row['level']:.0f} % | {LABELS.get(row['set'], row['set'])} | "
-            f"{row['threshold']:.1f} s | "
+            f"| {100 * row['level']:.0f} % | {LABELS.get(row['set'], row['set'])} | {threshold} | "
             f"{_cell(row, 'contamination')} | {_difference(row)} | "
             f"{row.get('n_catalogue', 0):,} | "
             f"{_cell(row, 'catalogue_contamination')} | "

@@ -136,8 +136,13 @@ def test_race_of_a_set_against_itself_is_equal_everywhere(both: Path, tmp_path: 
     results = report.collect(twin)
     rows = race.tradeoff_rows(twin, {name: (r["test"], r["is_rc"]) for name, r in results.items()}, n_boot=30)
     assert isinstance(rows, list) and len(rows) == 2 * len(tradeoff.COMPLETENESS_LEVELS)
+    reached = 0
     for ours, theirs in zip(rows[::2], rows[1::2], strict=True):
         assert (ours["set"], theirs["set"]) == ("redclump", "paper")
+        if ours["cut"] is None:  # a level the cut family cannot reach on this tiny build
+            assert theirs["cut"] is None and "note" in theirs and tradeoff.verdict(theirs) == "n/a"
+            continue
+        reached += 1
         assert theirs["threshold"] == ours["threshold"] and theirs["difference"] == 0
         assert tradeoff.verdict(theirs) == "equal" and ours["completeness"] >= ours["level"]
         for key in ("n_catalogue", "catalogue_contamination", "catalogue_completeness", "true_contamination"):
@@ -145,8 +150,9 @@ def test_race_of_a_set_against_itself_is_equal_everywhere(both: Path, tmp_path: 
         # The catalogue columns are the cut's own count over the catalogue.
         cut = tradeoff.TRADEOFF_BASE.replace(dp_min=ours["threshold"])
         assert ours["n_catalogue"] == int(cut.mask(pd.read_parquet(twin / "catalogue")).sum())
+    assert reached >= 2
     text = "\n".join(race.tradeoff_lines(rows))
-    assert "20 % equal; 40 % equal; 60 % equal; 80 % equal" in text
+    assert "20 % equal; 40 % equal" in text
 
 
 def test_report_with_one_set_says_what_is_missing(both: Path, tmp_path: Path) -> None:
