@@ -29,6 +29,7 @@ from astropy.io import fits
 
 from . import calibration_files, mock, surveys
 from .schema import BANDS
+from .workdir import WorkFolder, partitions
 
 __all__ = [
     "EXTENSIONS",
@@ -61,7 +62,7 @@ def read_calibration_parts(workdir: str | Path) -> dict[str, Any]:
     """The estimate files' parts (:func:`redclump.data.calibration_files.read_calibration`)."""
     parts = calibration_files.read_calibration(Path(workdir))
     if parts is None:
-        msg = f"no catalogue estimate in {Path(workdir) / calibration_files.ESTIMATES_DIR}; run `redclump infer`"
+        msg = f"no catalogue estimate in {WorkFolder(workdir).estimates}; run `redclump infer`"
         raise SelfuncFileError(msg)
     return parts
 
@@ -70,8 +71,8 @@ def iter_catalogue(
     workdir: str | Path, *, columns: list[str] | None = None, progress: Callable[[int, int], None] | None = None
 ) -> Iterator[dict[str, npt.NDArray[Any]]]:
     """The catalogue's partitions as dicts of column arrays; ``progress(done, total)`` after each."""
-    folder = Path(workdir) / "catalogue"
-    paths = sorted(folder.glob("*.parquet"))
+    folder = WorkFolder(workdir).catalogue
+    paths = partitions(folder)
     if not paths:
         msg = f"no catalogue in {folder}; run `redclump infer`"
         raise SelfuncFileError(msg)

@@ -20,6 +20,8 @@ from redclump.core.selection import CUT_TERMS, PRESETS, Cut, CutTerm, cut_class
 from redclump.data.workdir import WorkFolder, partitions
 from redclump.progress import progress_bar
 
+from .cluster import dask_client
+
 __all__ = [
     "DEFAULT_WORKDIR",
     "WRITERS",
@@ -45,44 +47,6 @@ DEFAULT_WORKDIR = Path(".redclump")
 
 class CommandError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
-
-
-@contextlib.contextmanager
-def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
-    """A dask distributed client: an existing cluster, a local one, or None for in-process."""
-    import distributed
-
-    quiet = logging.getLogger("redclump").level > logging.DEBUG
-    for name in ("distributed", "tornado", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.INFO)
-    del distributed
-    if scheduler:
-        from distributed import Client
-
-        with Client(scheduler) as client:
-            yield client
-        return
-    if workers <= 1:
-        yield None
-        return
-    import dask
-    from distributed import Client, LocalCluster
-
-    # distributed's nannies default to MALLOC_TRIM_THRESHOLD_=65536, which makes numpy's large
-    # temporary arrays page-fault on every allocation (measured: 3x the system time).
-    with (
-        dask.config.set(
-            {
-                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-                "distributed.worker.memory.spill": False,
-            }
-        ),
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="auto"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def cmd_mock(args: argparse.Namespace) -> dict[str, Any]:

@@ -98,28 +98,15 @@ def train(
     truth_path = WorkFolder(workdir).truthset
     model_dir = network_paths(workdir, networks).models
     truth = read_truthset(workdir)
-    settings: dict[str, Any] = {
-        "truthset_sha256": file_sha256(truth_path),
-        "seed": seed,
-        "epochs": epochs,
-        "version": redclump.__version__,
-    }
-    if networks == "paper":
-        # Ours keep the settings they always had, so an existing build stays up to date.
-        del settings["epochs"]
-        settings.update(
-            networks=networks,
-            max_steps=paper_max_steps,
-            row_steps=network_sets.PAPER_ROW_STEPS,
-            time_budget=paper_time_budget,
-            rates=paper_rates,
-        )
-    elif networks == "paper_minibatch":
-        settings.update(
-            networks=networks,
-            epochs=network_sets.PAPER_MINIBATCH_EPOCHS,
-            patience=network_sets.PAPER_MINIBATCH_PATIENCE,
-        )
+    settings = _settings(
+        networks,
+        truthset_sha256=file_sha256(truth_path),
+        seed=seed,
+        epochs=epochs,
+        paper_max_steps=paper_max_steps,
+        paper_time_budget=paper_time_budget,
+        paper_rates=paper_rates,
+    )
     evaluation = None if force else _up_to_date_evaluation(model_dir, settings)
     if evaluation is not None:
         return evaluation
@@ -169,6 +156,42 @@ def train(
         (tmp_dir / work_folder.EVALUATION).write_text(json.dumps(evaluation, indent=2))
         work_folder.write_manifest(tmp_dir, {"settings": settings})
     return evaluation
+
+
+def _settings(
+    networks: str,
+    *,
+    truthset_sha256: str,
+    seed: int,
+    epochs: int,
+    paper_max_steps: int | None,
+    paper_time_budget: float | None,
+    paper_rates: str,
+) -> dict[str, Any]:
+    """What the models' manifest records: training again is skipped while these are unchanged."""
+    settings: dict[str, Any] = {
+        "truthset_sha256": truthset_sha256,
+        "seed": seed,
+        "epochs": epochs,
+        "version": redclump.__version__,
+    }
+    if networks == "paper":
+        # Ours keep the settings they always had, so an existing build stays up to date.
+        del settings["epochs"]
+        settings.update(
+            networks=networks,
+            max_steps=paper_max_steps,
+            row_steps=network_sets.PAPER_ROW_STEPS,
+            time_budget=paper_time_budget,
+            rates=paper_rates,
+        )
+    elif networks == "paper_minibatch":
+        settings.update(
+            networks=networks,
+            epochs=network_sets.PAPER_MINIBATCH_EPOCHS,
+            patience=network_sets.PAPER_MINIBATCH_PATIENCE,
+        )
+    return settings
 
 
 def _up_to_date_evaluation(model_dir: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
