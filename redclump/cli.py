@@ -368,6 +368,31 @@ def cmd_select(args: argparse.Namespace) -> dict[str, Any]:
     return meta
 
 
+def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        from redclump import hats_export
+    except ImportError as exc:
+        msg = f"export --hats needs hats-import and lsdb ({exc.name} is missing): pip install 'redclump[hats]'"
+        raise CommandError(msg) from None
+    try:
+        with dask_client(args.workers, args.scheduler) as client:
+            result = hats_export.export_hats(
+                args.workdir,
+                args.hats,
+                cut=cut_from_args(args),
+                overwrite=args.overwrite,
+                client=client,
+                workers=args.workers,
+            )
+    except hats_export.HatsExportError as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"export: {result['rows']:,} of {result['catalogue_rows']:,} stars ({result['cut']}) in "
+        f"{result['pixels']} HATS pixels → {result['out']} (open with lsdb.open_catalog)"
+    )
+    return result
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from redclump import serving
 
@@ -727,6 +752,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_select)
+
+    p = sub.add_parser("export", help="write the catalogue (or the rows that pass a cut) as a HATS catalogue for lsdb")
+    _add_common(p)
+    add_cut_options(p, shown=False, preset_help="keep only the rows that pass a published cut (terms as for select)")
+    p.add_argument("--hats", type=Path, required=True, metavar="DIR", help="the HATS catalogue folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing HATS catalogue at DIR")
+    p.set_defaults(func=cmd_export)
     return parser
 
 
