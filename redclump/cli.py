@@ -404,6 +404,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
+    serving.use_numba_cache(args.workdir)  # before anything imports numba
     if args.procs is None:
         args.procs = 1
     if args.procs > serving.MAX_PROCS:
