@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
+from .storage import write_parquet
 
 __all__ = [
     "ESTIMATES_DIR",
@@ -60,7 +61,7 @@ def write_calibration(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        twins.to_parquet(tmp / "twins.parquet", index=False)
+        write_parquet(twins, tmp / "twins.parquet")
         np.savez_compressed(tmp / "cells.npz", meta=json.dumps(meta), **arrays)
         (tmp / "_manifest.json").write_text(json.dumps(manifest, indent=2))
         atomic.replace_dir(tmp, folder)

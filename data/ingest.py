@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import atomic
 from .schema import FEATURES, INPUT_COLUMNS, UNITS, SchemaError
+from .storage import write_parquet
 
 __all__ = [
     "REQUIRED",
@@ -283,7 +284,7 @@ def write_ingested(
     if kind == "truthset":
         tmp = workdir / f".truthset.tmp-{os.getpid()}.parquet"
         try:
-            frame.to_parquet(tmp, index=False)
+            write_parquet(frame, tmp)
             os.replace(tmp, workdir / "truthset.parquet")
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -294,7 +295,7 @@ def write_ingested(
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir()
     try:
-        frame.to_parquet(tmp_dir / "part-00000.parquet", index=False)
+        write_parquet(frame, tmp_dir / "part-00000.parquet")
         name = "_manifest.json"
         (tmp_dir / name).write_text(
             json.dumps(
@@ -340,7 +341,7 @@ def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict
     # next append (or the next command's lock, redclump.locking.clean_stale).
     tmp = atomic.tmp_name(target)
     try:
-        frame.to_parquet(tmp, index=False)
+        write_parquet(frame, tmp)
         os.replace(tmp, target)
         atomic.write_text(manifest_path, json.dumps(new_manifest, indent=2))
     except BaseException:

@@ -37,6 +37,7 @@ from astropy.coordinates import ICRS, Galactic, Galactocentric
 
 from . import atomic, evolution, galaxy, stellar, surveys
 from .schema import BANDS, SPLITS
+from .storage import write_parquet
 
 __all__ = [
     "BLOCK_STARS",
@@ -337,7 +338,7 @@ def _partition_task(
     for frame in (table, truth):
         for key in ("true_state", "true_component"):
             frame[key] = frame[key].astype(str)
-    table.to_parquet(Path(out_dir) / f"part-{part:05d}.parquet", index=False)
+    write_parquet(table, Path(out_dir) / f"part-{part:05d}.parquet")
     state = table["true_state"]
     in_box = table["true_teff"].between(4500, 5100) & table["true_logg"].between(2.2, 2.8)
     stats = {
@@ -405,7 +406,7 @@ def write_mock(
         for key in ("true_state", "true_component"):
             truth[key] = truth[key].astype("category")
         tmp_truth = workdir / f".truthset.tmp-{os.getpid()}.parquet"
-        truth.to_parquet(tmp_truth, index=False)
+        write_parquet(truth, tmp_truth)
         summary = _summary(
             config, [r[1] for r in results if r is not None], tmp_input, tmp_truth, time.perf_counter() - start
         )

@@ -31,6 +31,7 @@ from redclump.core.training import evaluate, fingerprint, train_full_batch, trai
 from redclump.data import atomic, export
 from redclump.data.manifests import catalogue_identity, file_sha256
 from redclump.data.schema import FEATURES, SPLITS, SchemaError, validate_columns
+from redclump.data.storage import write_parquet
 
 __all__ = [
     "PAPER_PRECISION",
@@ -518,7 +519,7 @@ def _infer_partition(model_dir: str, in_path: str, out_path: str) -> dict[str, i
         catalogue = predict_catalogue(models, frame, source=in_path)
     except SchemaError as exc:
         raise PipelineError(str(exc)) from None
-    catalogue.to_parquet(out_path, index=False)
+    write_parquet(catalogue, out_path)
     bad = int((~np.isfinite(frame[list(FEATURES)].to_numpy(np.float64)).all(axis=1)).sum())
     return {
         "rows": len(frame),
@@ -600,7 +601,7 @@ def _infer_catalogue(
                     progress(1)
         truth = _read_truthset(workdir)
         scored = predict_catalogue(models, truth, giants_only=False, source=str(workdir / "truthset.parquet"))
-        scored.to_parquet(scored_tmp, index=False)
+        write_parquet(scored, scored_tmp)
         summary = {key: sum(r[key] for r in results) for key in results[0]}
         summary["seconds"] = time.perf_counter() - start
         summary["stars_per_second"] = summary["rows"] / summary["seconds"]
