@@ -67,6 +67,9 @@ class CutReader(ParquetPyarrowReader):
         extra = [c for c in needed if read_columns is not None and c not in read_columns]
         columns = None if read_columns is None else [*read_columns, *extra]
         for table in super().read(input_file, read_columns=columns):
+            if not needed:  # no cut: every row
+                yield table
+                continue
             keep = self.cut.mask({c: table.column(c).to_numpy() for c in needed})
             chosen = table.filter(pa.array(keep))
             if extra:

@@ -146,6 +146,14 @@ def test_overwrite_replaces_an_export_whole(workdir: Path, tmp_path: Path) -> No
     assert not list(tmp_path.glob(".rc.*"))  # no temporaries left beside it
 
 
+def test_no_cut_exports_every_row(workdir: Path, tmp_path: Path) -> None:
+    result = hats_export.export_hats(workdir, tmp_path / "all", pixel_threshold=2000, highest_order=8)
+    catalogue = pd.read_parquet(workdir / "catalogue")
+    rows = lsdb.open_catalog(tmp_path / "all").compute()
+    assert result["rows"] == len(rows) == len(catalogue) and result["cut"] == "all"
+    assert sorted(rows["source_id"]) == sorted(catalogue["source_id"])
+
+
 def test_clear_errors_for_no_catalogue_and_an_empty_selection(workdir: Path, tmp_path: Path) -> None:
     with pytest.raises(hats_export.HatsExportError, match="no catalogue in"):
         hats_export.export_hats(tmp_path, tmp_path / "out")
