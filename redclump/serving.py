@@ -37,12 +37,12 @@ def default_procs() -> int:
 
 
 #: Where in the work folder numba keeps its compiled kernels (see :func:`use_numba_cache`).
-NUMBA_CACHE = Path(".cache") / "numba"
+NUMBA_CACHE = Path("numba_cache")
 
 
 def use_numba_cache(workdir: Path) -> Path | None:
     """Point numba's on-disk cache of compiled kernels (``NUMBA_CACHE_DIR``) at
-    ``workdir/.cache/numba``, unless the environment already names one; returns the folder used,
+    ``workdir/numba_cache``, unless the environment already names one; returns the folder used,
     or None where the environment's is kept.
 
     The app's kernels that numba can cache (``cache=True``: the lasso's polygon test) are then

@@ -216,7 +216,7 @@ def test_server_processes_share_the_data_and_end_with_their_parent(server) -> No
 
 
 def test_compiled_kernels_are_cached_in_the_work_folder(tmp_path: Path) -> None:
-    """`serve` points numba's cache at WORKDIR/.cache/numba: the lasso's kernel, compiled in one
+    """`serve` points numba's cache at WORKDIR/numba_cache: the lasso's kernel, compiled in one
     process, is there for the next (and an environment's own NUMBA_CACHE_DIR is kept)."""
     code = (
         "import sys\n"
@@ -230,7 +230,7 @@ def test_compiled_kernels_are_cached_in_the_work_folder(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True
     )
-    folder = tmp_path / ".cache" / "numba"
+    folder = tmp_path / "numba_cache"
     assert out.stdout.strip() == str(folder.resolve())
     assert [p.name for p in folder.rglob("*_inside_polygon*.nbi")], list(folder.rglob("*"))
     elsewhere = tmp_path / "mine"
