@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 import numpy.typing as npt
-from astropy.coordinates import Galactic, Galactocentric
 
 __all__ = [
     "A_G_OVER_A_W1",
@@ -134,6 +133,10 @@ def parallax_distance(parallax_mas: FloatArray, parallax_error_mas: FloatArray) 
 
 def galactocentric(l_deg: FloatArray, b_deg: FloatArray, dist_kpc: FloatArray) -> dict[str, FloatArray]:
     """Galactocentric x, y, z and cylindrical R (kpc) with astropy (R0 = 8.178 kpc, z☉ = 17 pc)."""
+    # Imported here: astropy.coordinates costs ~0.3 s to import, and the app's start-up, which
+    # reads this module for the RC absolute magnitude and extinction ratios, never transforms.
+    from astropy.coordinates import Galactic, Galactocentric
+
     dist = np.asarray(dist_kpc, np.float64)
     ok = np.isfinite(dist) & (dist > 0)
     out = {key: np.full(dist.shape, np.nan) for key in ("x_gc", "y_gc", "z_gc", "r_gc")}

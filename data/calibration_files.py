@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .storage import write_parquet
 from .workdir import CELLS, MANIFEST, TWINS, WorkFolder, staged_dir, write_manifest
 from .workdir import read_manifest as read_folder_manifest
 
@@ -39,7 +40,7 @@ def write_calibration(
 ) -> None:
     """Write the folder under a temporary name and move it into place whole."""
     with staged_dir(WorkFolder(workdir).networks(networks).estimates) as tmp:
-        twins.to_parquet(tmp / TWINS, index=False)
+        write_parquet(twins, tmp / TWINS)
         np.savez_compressed(tmp / CELLS, meta=json.dumps(meta), **arrays)
         write_manifest(tmp, manifest)
 

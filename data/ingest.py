@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import workdir as work_folder
 from .schema import FEATURES, INPUT_COLUMNS, UNITS, SchemaError
+from .storage import write_parquet
 from .workdir import committed_parts, uncommitted_partitions
 
 __all__ = [
@@ -298,11 +299,11 @@ def write_ingested(
     manifest = {"kind": f"redclump-ingested-{kind}", "report": report}
     if kind == "truthset":
         with work_folder.staged_file(folder.truthset) as tmp:
-            frame.to_parquet(tmp, index=False)
+            write_parquet(frame, tmp)
         return folder.truthset
     part = work_folder.PARTITION.format(number=0)
     with work_folder.staged_dir(dataset) as tmp_dir:
-        frame.to_parquet(tmp_dir / part, index=False)
+        write_parquet(frame, tmp_dir / part)
         work_folder.write_manifest(
             tmp_dir, {**manifest, "parts": [part], "settings": {"ingested": report}, "summary": report}
         )
@@ -340,7 +341,7 @@ def _append_partition(frame: pd.DataFrame, folder: Path, kind: str, report: dict
     # next append (or the next command's lock, redclump.data.workdir.clean_stale).
     try:
         with work_folder.staged_file(target) as tmp:
-            frame.to_parquet(tmp, index=False)
+            write_parquet(frame, tmp)
         work_folder.write_text(manifest_path, json.dumps(new_manifest, indent=2))
     except BaseException:
         if target.name not in committed_parts(folder, json.loads(manifest_path.read_text())):

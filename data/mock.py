@@ -40,6 +40,7 @@ from astropy.coordinates import ICRS, Galactic, Galactocentric
 from . import evolution, galaxy, stellar, surveys
 from . import workdir as work_folder
 from .schema import BANDS, SPLITS
+from .storage import write_parquet
 
 __all__ = [
     "BLOCK_STARS",
@@ -346,7 +347,7 @@ def _partition_task(
     for frame in (table, truth):
         for key in ("true_state", "true_component"):
             frame[key] = frame[key].astype(str)
-    table.to_parquet(Path(out_dir) / work_folder.PARTITION.format(number=part), index=False)
+    write_parquet(table, Path(out_dir) / work_folder.PARTITION.format(number=part))
     state = table["true_state"]
     in_box = table["true_teff"].between(4500, 5100) & table["true_logg"].between(2.2, 2.8)
     stats = {
@@ -415,7 +416,7 @@ def write_mock(
         truth = pd.concat([r[0] for r in results if r is not None], ignore_index=True)
         for key in ("true_state", "true_component"):
             truth[key] = truth[key].astype("category")
-        truth.to_parquet(tmp_truth, index=False)
+        write_parquet(truth, tmp_truth)
         summary = _summary(
             config, [r[1] for r in results if r is not None], tmp_input, tmp_truth, time.perf_counter() - start
         )

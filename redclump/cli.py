@@ -30,13 +30,13 @@ from .commands import (
     cmd_mock,
     cmd_report,
     cmd_select,
-    cmd_selfunc,
     cmd_serve,
     cmd_train,
     cut_flags_given,
     cut_from_args,
     writer_lock,
 )
+from .product_commands import cmd_export, cmd_selfunc
 
 __all__ = ["DEFAULT_WORKDIR", "add_cut_options", "build_parser", "cut_flags_given", "cut_from_args", "main"]
 
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_command(sub)
     _add_select_command(sub)
     _add_selfunc_command(sub)
+    _add_export_command(sub)
     return parser
 
 
@@ -399,6 +400,15 @@ def _add_selfunc_command(sub: Any) -> None:
     p.add_argument("--seed", type=_seed, default=0, help="seed of the draws behind the uncertainties")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_selfunc)
+
+
+def _add_export_command(sub: Any) -> None:
+    p = sub.add_parser("export", help="write the catalogue (or the rows that pass a cut) as a HATS catalogue for lsdb")
+    _add_common(p)
+    add_cut_options(p, shown=False, preset_help="keep only the rows that pass a published cut (terms as for select)")
+    p.add_argument("--hats", type=Path, required=True, metavar="DIR", help="the HATS catalogue folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing HATS catalogue at DIR")
+    p.set_defaults(func=cmd_export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -282,6 +282,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         build = serving.should_build(args.workdir, DEFAULT_WORKDIR, build=args.build)
     except serving.ServeError as exc:
         raise CommandError(str(exc)) from None
+    serving.use_numba_cache(args.workdir)  # before anything imports numba
     if args.procs is None:
         args.procs = 1
     if args.procs > serving.MAX_PROCS:
@@ -401,37 +402,3 @@ def writer_lock(args: argparse.Namespace) -> Iterator[None]:
             yield
     except locking.WorkdirError as exc:
         raise CommandError(str(exc)) from None
-
-
-def cmd_selfunc(args: argparse.Namespace) -> dict[str, Any]:
-    from redclump.core.selfunc import SelectionFunction, SelfuncError
-    from redclump.data.selfunc_files import SelfuncFileError
-
-    if args.out.suffix.lower() not in (".fits", ".fit", ".fits.gz"):
-        raise CommandError(f"--out must be a .fits file (HEALPix maps), got {args.out}")
-    if args.out.exists() and not args.overwrite:
-        raise CommandError(f"{args.out} exists; pass --overwrite to replace it")
-    if not WorkFolder(args.workdir).has_catalogue():
-        raise CommandError(f"no catalogue in {args.workdir}; run `redclump build --workdir {args.workdir}` first")
-    cut = cut_from_args(args)
-    with progress_bar(1, "selfunc: catalogue partitions", "part") as bar:
-
-        def advance(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        try:
-            sf = SelectionFunction.from_workdir(
-                args.workdir, cut, by=args.by, order=args.order, edges=args.edges, seed=args.seed, progress=advance
-            )
-        except (SelfuncError, SelfuncFileError) as exc:
-            raise CommandError(str(exc)) from None
-    sf.write(args.out, overwrite=args.overwrite)
-    unit = sf.unit
-    print(
-        f"selfunc: {cut.text()} → {args.out}\n"
-        f"  HEALPix order {sf.order} (NSIDE {sf.nside}, NESTED, Galactic), {len(sf.edges) - 1} bins of "
-        f"{'G' if sf.by == 'g' else 'RC distance'} from {sf.edges[0]:g} to {sf.edges[-1]:g} {unit}; "
-        + ("parent completeness included (mock)" if sf.parent is not None else "relative to the input catalogue")
-    )
-    return sf.meta

@@ -21,6 +21,7 @@ import torch
 from redclump.core.inference import predict_catalogue
 from redclump.data import workdir as work_folder
 from redclump.data.schema import FEATURES, SchemaError
+from redclump.data.storage import write_parquet
 from redclump.data.workdir import MANIFEST, WorkFolder, file_sha256
 
 from .model_files import load_model_dir, network_paths
@@ -47,7 +48,7 @@ def _infer_partition(model_dir: str, in_path: str, out_path: str) -> dict[str, i
         catalogue = predict_catalogue(models, frame, source=in_path)
     except SchemaError as exc:
         raise PipelineError(str(exc)) from None
-    catalogue.to_parquet(out_path, index=False)
+    write_parquet(catalogue, out_path)
     bad = int((~np.isfinite(frame[list(FEATURES)].to_numpy(np.float64)).all(axis=1)).sum())
     return {
         "rows": len(frame),
@@ -126,7 +127,7 @@ def _infer_catalogue(
                     progress(1)
         truth = read_truthset(workdir)
         scored = predict_catalogue(models, truth, giants_only=False, source=str(folder.truthset))
-        scored.to_parquet(scored_tmp, index=False)
+        write_parquet(scored, scored_tmp)
         summary = {key: sum(r[key] for r in results) for key in results[0]}
         summary["seconds"] = time.perf_counter() - start
         summary["stars_per_second"] = summary["rows"] / summary["seconds"]

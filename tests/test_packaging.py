@@ -27,7 +27,7 @@ def _conda_dependencies() -> set[str]:
 def test_environment_yml_lists_the_pyproject_dependencies() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = [*project["dependencies"]]
-    for extra in ("test", "dev"):
+    for extra in ("hats", "test", "dev"):
         wanted += [r for r in project["optional-dependencies"][extra] if not r.startswith("redclump")]
     expected = {CONDA_NAMES.get(_name(r), _name(r)) for r in wanted}
     assert _conda_dependencies() - {"python"} == expected

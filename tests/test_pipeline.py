@@ -51,6 +51,19 @@ def test_catalogue_has_the_documented_columns_and_only_giants(built: Path) -> No
     assert cat["true_state"].isin(["RGB", "RC", "2CL"]).mean() > 0.95
 
 
+def test_catalogue_files_are_zstd_with_split_floats(built: Path) -> None:
+    """The catalogue, the scored truth set and the estimate's twins are written as the work
+    folder's other Parquet files (redclump.data.storage): zstd, floats byte-stream-split."""
+    for path in (
+        sorted((built / "catalogue").glob("*.parquet"))[0],
+        built / "truthset_scored.parquet",
+        built / "estimates" / "twins.parquet",
+    ):
+        meta = pq.ParquetFile(path).metadata
+        chunk = meta.row_group(0).column(meta.schema.names.index("dp_phot"))
+        assert chunk.compression == "ZSTD" and "BYTE_STREAM_SPLIT" in chunk.encodings, path
+
+
 def test_catalogue_keeps_the_stage3_mixtures(built: Path) -> None:
     """The stored ΔP and Δν mixtures give back the catalogue's summaries and P(RC), and P(ΔP > t)
     for another t (DESIGN: each output keeps its mixture)."""

@@ -213,3 +213,30 @@ def test_server_processes_share_the_data_and_end_with_their_parent(server) -> No
     assert not alive, alive
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
+
+
+def test_compiled_kernels_are_cached_in_the_work_folder(tmp_path: Path) -> None:
+    """`serve` points numba's cache at WORKDIR/numba_cache: the lasso's kernel, compiled in one
+    process, is there for the next (and an environment's own NUMBA_CACHE_DIR is kept)."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from redclump import serving\n"
+        "print(serving.use_numba_cache(Path(sys.argv[1])))\n"
+        "from redclump.dashboard.region import compile_kernel\n"
+        "compile_kernel()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True
+    )
+    folder = tmp_path / "numba_cache"
+    assert out.stdout.strip() == str(folder.resolve())
+    assert [p.name for p in folder.rglob("*_inside_polygon*.nbi")], list(folder.rglob("*"))
+    elsewhere = tmp_path / "mine"
+    env["NUMBA_CACHE_DIR"] = str(elsewhere)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "w2")], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "None"
+    assert list(elsewhere.rglob("*.nbi")) and not (tmp_path / "w2").exists()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -446,12 +447,29 @@ def test_star_card_in_chromium(browser, built_workdir: Path, port: int) -> None:
     RESULTS.append("")
 
 
+def _start_serve(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    """`redclump serve` on ``workdir`` in a subprocess, returned once it listens on ``port``."""
+    import socket
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            assert proc.poll() is None, "`redclump serve` exited"
+            time.sleep(0.05)
+
+
 def test_serve_page_ready_latency_and_memory(browser, built_workdir: Path, port: int) -> None:  # type: ignore[no-untyped-def]
     """`redclump serve` on a built catalogue (REDCLUMP_BENCH_WORKDIR, default .redclump): page
     ready, slider → numbers visible, zoom → sky redrawn (in Chromium), largest websocket message,
     server RSS with one and six sessions."""
     import json
-    import socket
     import statistics
 
     import psutil
@@ -461,18 +479,8 @@ def test_serve_page_ready_latency_and_memory(browser, built_workdir: Path, port:
     frames: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redclump.cli", "serve", "--workdir", str(workdir), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _start_serve(workdir, port)
     try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         listening = time.perf_counter() - start
         page.goto(f"http://127.0.0.1:{port}/redclump", timeout=120_000)
         # Ready: the numbers are shown and Bokeh has drawn every plot (sky image included).
@@ -627,6 +635,55 @@ def test_selection_function(built_workdir: Path, tmp_path: Path) -> None:
     RESULTS.append(f"| `sf.query` on 1 M ICRS SkyCoords (astropy's transform included) | {from_icrs:.2f} | |")
     RESULTS.append("")
     assert statistics.median(galactic) < 1.0
+
+
+def _page_ready(page: Any, url: str) -> None:
+    """Open ``url`` and wait until the page is ready: the numbers shown and Bokeh idle (every plot
+    drawn)."""
+    page.goto(url, timeout=120_000)
+    page.locator("#n-selected").first.wait_for(timeout=120_000)
+    page.wait_for_function("() => Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle", timeout=120_000)
+
+
+def test_serve_restart_page_ready(browser, built_workdir: Path) -> None:  # type: ignore[no-untyped-def]
+    """`redclump serve` started twice on the same built catalogue (the first start after a build,
+    then a restart): from the command's start to the server listening and to the first page ready,
+    and later pages (a new browser page each, opened one after another) until ready."""
+    import socket
+
+    starts = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/redclump"
+        start = time.perf_counter()
+        proc = _start_serve(built_workdir, port)
+        try:
+            listening = time.perf_counter() - start
+            first = browser.new_page(viewport={"width": 1600, "height": 1000})
+            _page_ready(first, url)
+            ready = time.perf_counter() - start
+            later = []
+            for _ in range(4):
+                page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                t0 = time.perf_counter()
+                _page_ready(page, url)
+                later.append(time.perf_counter() - t0)
+                page.close()
+            first.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        starts.append((listening, ready, later))
+    RESULTS.append("| `redclump serve` started twice on one built catalogue | listening | first page ready | later pages ready, each (median) | target |")
+    RESULTS.append("|---|---|---|---|---|")
+    for label, (listening, ready, later) in zip(("first start", "restart"), starts, strict=True):
+        RESULTS.append(
+            f"| {label} | {listening:.1f} s | {ready:.1f} s | {', '.join(f'{t:.1f}' for t in later)} s "
+            f"({np.median(later):.1f} s) | ready ≤ 5 s, later ≤ 1.5 s |"
+        )
+    RESULTS.append("")
 
 
 @pytest.fixture(scope="module", autouse=True)
