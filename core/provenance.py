@@ -3,7 +3,7 @@
 One function builds it for ``redclump select``, the app's download and SAMP button, the notebook's
 ``explore(...).selection()`` and the report's samples, so that the same cut gives the same keys,
 the same test-split numbers (the same bootstrap) and the same catalogue identity everywhere. It is
-pure: the caller reads the files (:func:`redclump.data.manifests.catalogue_identity`) and passes
+pure: the caller reads the files (:func:`redclump.data.workdir.catalogue_identity`) and passes
 the frames and the manifest's digest in.
 """
 

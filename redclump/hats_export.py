@@ -33,8 +33,8 @@ from hats_import.catalog.file_readers.parquet import ParquetPyarrowReader
 
 import redclump
 from redclump.core.selection import Cut
-from redclump.data import atomic
-from redclump.data.manifests import MANIFEST, catalogue_identity
+from redclump.data import workdir as work_folder
+from redclump.data.workdir import MANIFEST, WorkFolder, catalogue_identity
 
 __all__ = ["CutReader", "HatsExportError", "export_hats"]
 
@@ -169,7 +169,7 @@ def export_hats(
     """
     workdir, out = Path(workdir), Path(out)
     cut = cut if cut is not None else Cut()
-    catalogue_dir = workdir / "catalogue"
+    catalogue_dir = WorkFolder(workdir).catalogue
     if not (catalogue_dir / MANIFEST).exists():
         msg = f"no catalogue in {catalogue_dir}: run `redclump infer` (or `build`) first"
         raise HatsExportError(msg)
@@ -186,7 +186,7 @@ def export_hats(
         msg = f"no catalogue star passes {cut.text()} (of {total:,}); nothing to write"
         raise HatsExportError(msg)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = atomic.tmp_name(out)
+    tmp = work_folder.tmp_name(out)
     shutil.rmtree(tmp, ignore_errors=True)
     identity = catalogue_identity(catalogue_dir)
     properties = {
@@ -213,7 +213,7 @@ def export_hats(
         )
         with _dask(client, workers) as dask_client:
             run_import.run(args, dask_client)
-        atomic.replace_dir(tmp, out)
+        work_folder.replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
