@@ -26,7 +26,14 @@ from redclump.core import distances
 from redclump.core import networks as network_sets
 from redclump.core.inference import StagedModels, StageModel, is_giant, predict_catalogue
 from redclump.core.mdn import PerTargetMDN
-from redclump.core.training import evaluate, fingerprint, train_full_batch, train_mdn
+from redclump.core.training import (
+    FullBatchSchedule,
+    TrainingResult,
+    evaluate,
+    fingerprint,
+    train_full_batch,
+    train_mdn,
+)
 from redclump.data import workdir as work_folder
 from redclump.data.schema import FEATURES, SPLITS
 from redclump.data.workdir import WorkFolder, file_sha256
@@ -291,6 +298,54 @@ def _train_redclump_stage(
     return result.model, record
 
 
+def _paper_network_record(
+    net: network_sets.PaperNetwork,
+    result: TrainingResult,
+    n_train: int,
+    schedule: FullBatchSchedule | None,
+    most: int,
+    rates: str,
+) -> dict[str, Any]:
+    """One authors' network's metadata: its script, optimiser and schedule (``None``: minibatch,
+    at most ``most`` epochs; else at most ``most`` full-batch steps), steps, best step, why it
+    stopped and its loss curve."""
+    if schedule is None:
+        settings: dict[str, Any] = {"max_epochs": most, "best_epoch": result.best_epoch}
+    else:
+        settings = {
+            "rates": rates,
+            "learning_rate": schedule.learning_rate,
+            "decay_rate": schedule.decay_rate,
+            "decay_steps": schedule.decay_steps,
+            "eval_every": schedule.eval_every,
+            "patience": schedule.patience,
+            "max_steps": most,
+        }
+    return {
+        "script": net.script,
+        "n_components": net.n_components,
+        "optimiser": "minibatch Adam, cosine decay (train_mdn)" if schedule is None else "full-batch Adam",
+        **settings,
+        "script_learning_rate": net.learning_rate,
+        "n_train": n_train,
+        "steps": result.steps,
+        # The optimiser step of the best validation loss (the weights kept).
+        "best_step": result.eval_steps[result.best_epoch] if schedule is None else result.best_epoch,
+        "stop_reason": result.stop_reason,
+        "curve": result.curve(),
+    }
+
+
+def _paper_training_set(
+    net: network_sets.PaperNetwork, j: int, x: dict[str, np.ndarray], y: dict[str, np.ndarray], seed: int
+) -> tuple[Any, ...]:
+    """The config, training and validation arrays of the stage's ``j``-th authors' network: their
+    ``num_train``, a seeded random draw of the train split (all of it if smaller)."""
+    pick = np.sort(np.random.default_rng(seed + j).permutation(len(x["train"]))[: net.n_train])
+    config = network_sets.paper_config(net)
+    return config, x["train"][pick], y["train"][pick, j : j + 1], x["valid"], y["valid"][:, j : j + 1]
+
+
 def _train_paper_stage(
     stage: str,
     x: dict[str, np.ndarray],
@@ -329,12 +384,9 @@ def _train_paper_stage(
     steps: dict[str, int] = {}
     stage_start = time.perf_counter()
     for j, net in enumerate(papers):
-        # The authors' num_train: a seeded random draw of the train split (all of it if smaller).
-        pick = np.random.default_rng(seed + j).permutation(len(x["train"]))[: net.n_train]
-        pick.sort()
-        drawn.append(len(pick))
-        data = (network_sets.paper_config(net), x["train"][pick], y["train"][pick, j : j + 1])
-        data += (x["valid"], y["valid"][:, j : j + 1])
+        data = _paper_training_set(net, j, x, y, seed)
+        drawn.append(len(data[1]))
+        schedule = None
         if minibatch:
             steps[net.target] = network_sets.PAPER_MINIBATCH_EPOCHS
             result = train_mdn(
@@ -345,60 +397,26 @@ def _train_paper_stage(
                 device=device,
                 progress=lambda epoch, tl, vl, target=net.target: report(target, epoch + 1, tl, vl),
             )
-            results.append(result)
-            schedules.append(None)
-            continue
-        steps[net.target] = max_steps or network_sets.paper_max_steps(len(pick))
-        # Each network may use the time really left, shared among those still to train.
-        budget = (
-            None
-            if time_left is None
-            else max(time_left - (time.perf_counter() - stage_start), 1.0) / (still_to_train - j)
-        )
-        schedule = network_sets.paper_schedule(
-            net,
-            rates=rates,  # type: ignore[arg-type]
-            max_steps=steps[net.target],
-            time_budget=budget,
-        )
-        result = train_full_batch(
-            *data,
-            schedule=schedule,
-            seed=seed + j,
-            device=device,
-            progress=lambda step, tl, vl, target=net.target: report(target, step, tl, vl),
-        )
+        else:
+            steps[net.target] = max_steps or network_sets.paper_max_steps(len(data[1]))
+            # Each network may use the time really left, shared among those still to train.
+            left = None if time_left is None else max(time_left - (time.perf_counter() - stage_start), 1.0)
+            budget = None if left is None else left / (still_to_train - j)
+            schedule = network_sets.paper_schedule(net, rates=rates, max_steps=steps[net.target], time_budget=budget)  # type: ignore[arg-type]
+            result = train_full_batch(
+                *data,
+                schedule=schedule,
+                seed=seed + j,
+                device=device,
+                progress=lambda step, tl, vl, target=net.target: report(target, step, tl, vl),
+            )
         results.append(result)
         schedules.append(schedule)
     for bar in bars.values():
         bar.close()
     record = {
         "per_target": {
-            net.target: {
-                "script": net.script,
-                "n_components": net.n_components,
-                "optimiser": "minibatch Adam, cosine decay (train_mdn)" if minibatch else "full-batch Adam",
-                **(
-                    {"max_epochs": steps[net.target], "best_epoch": result.best_epoch}
-                    if schedule is None
-                    else {
-                        "rates": rates,
-                        "learning_rate": schedule.learning_rate,
-                        "decay_rate": schedule.decay_rate,
-                        "decay_steps": schedule.decay_steps,
-                        "eval_every": schedule.eval_every,
-                        "patience": schedule.patience,
-                        "max_steps": steps[net.target],
-                    }
-                ),
-                "script_learning_rate": net.learning_rate,
-                "n_train": n_train,
-                "steps": result.steps,
-                # The optimiser step of the best validation loss (the weights kept).
-                "best_step": result.eval_steps[result.best_epoch] if schedule is None else result.best_epoch,
-                "stop_reason": result.stop_reason,
-                "curve": result.curve(),
-            }
+            net.target: _paper_network_record(net, result, n_train, schedule, steps[net.target], rates)
             for net, result, n_train, schedule in zip(papers, results, drawn, schedules, strict=True)
         },
         "steps": sum(result.steps for result in results),
